@@ -1,0 +1,120 @@
+"""Command line: parse arguments, load settings, run, map errors to exit codes.
+
+Exit codes: 0 the run completed (per-URL failures are in the records),
+2 usage, settings or input-file errors (nothing was fetched),
+130 interrupted by Ctrl-C (finished files are kept; rerun to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crawler import console
+from crawler.errors import CrawlerError
+from crawler.fetch import Fetcher
+from crawler.models import ImageRecord
+from crawler.pipeline import Crawl, Stats
+from crawler.settings import Settings, load_settings
+from crawler.store import Store
+from crawler.urls import read_url_list
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+DEFAULT_SETTINGS = Path("settings.toml")
+
+# flag destination -> dotted settings key it overrides
+_OVERRIDES = {
+    "output": "output.dir",
+    "concurrency": "limits.concurrency",
+    "per_host": "limits.per_host",
+    "prefix_bytes": "fingerprint.prefix_bytes",
+    "min_image_bytes": "fingerprint.min_image_bytes",
+    "max_images_per_page": "limits.max_images_per_page",
+    "retries": "retries.attempts",
+    "timeout": "timeouts.total",
+    "user_agent": "http.user_agent",
+    "tor_proxy": "tor.proxies",
+    "tor_all": "tor.route_all",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(_settings_path(args.settings), _overrides(args))
+        return int(args.run(args, settings))
+    except CrawlerError as exc:
+        print(f"crawler: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _crawl(args: argparse.Namespace, settings: Settings) -> int:
+    url_list = read_url_list(args.urls)
+    for rejected in url_list.rejected:
+        print(f"{args.urls}:{rejected.line}: skipped {rejected.text!r}: {rejected.reason}", file=sys.stderr)
+    if url_list.duplicates:
+        print(f"{args.urls}: {url_list.duplicates} duplicate line(s) crawled once", file=sys.stderr)
+    stats = Stats()
+    interrupted = False
+    with console.progress(stats, enabled=not args.no_progress):
+        try:
+            asyncio.run(_run_crawl(settings, url_list.urls, stats))
+        except KeyboardInterrupt:
+            interrupted = True
+    console.print_summary(stats, settings.output.dir, interrupted)
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+async def _run_crawl(settings: Settings, urls: list[str], stats: Stats) -> None:
+    async with Fetcher(settings) as fetcher:
+        await Crawl(settings, fetcher, Store(settings.output.dir), stats).run(urls)
+
+
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    schema = {"type": "array", "items": ImageRecord.model_json_schema()}
+    print(json.dumps(schema, indent=2))
+    return EXIT_OK
+
+
+def _settings_path(given: Path | None) -> Path | None:
+    if given is not None:
+        return given
+    return DEFAULT_SETTINGS if DEFAULT_SETTINGS.is_file() else None
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    given = {dest: getattr(args, dest, None) for dest in _OVERRIDES}
+    return {_OVERRIDES[dest]: value for dest, value in given.items() if value is not None}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crawler", description=__doc__.split("\n")[0])
+    parser.add_argument("--settings", type=Path, help="settings file (default: ./settings.toml if present)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    crawl = commands.add_parser("crawl", help="fingerprint the images of the listed pages")
+    crawl.add_argument("urls", type=Path, help="file with one page or image URL per line")
+    crawl.add_argument("-o", "--output", type=Path, help="output folder (output.dir)")
+    crawl.add_argument("--concurrency", type=int, help="requests at once overall (limits.concurrency)")
+    crawl.add_argument("--per-host", type=int, help="requests at once per host (limits.per_host)")
+    crawl.add_argument("--prefix-bytes", type=int, help="bytes fetched per image (fingerprint.prefix_bytes)")
+    crawl.add_argument("--min-image-bytes", type=int, help="skip smaller images (fingerprint.min_image_bytes)")
+    crawl.add_argument("--max-images-per-page", type=int, help="cap per page (limits.max_images_per_page)")
+    crawl.add_argument("--retries", type=int, help="attempts per request (retries.attempts)")
+    crawl.add_argument("--timeout", type=float, help="seconds per clearnet request (timeouts.total)")
+    crawl.add_argument("--user-agent", help="User-Agent header (http.user_agent)")
+    crawl.add_argument("--tor-proxy", action="append", metavar="HOST:PORT", help="SOCKS5 proxy; repeatable (tor.proxies)")
+    crawl.add_argument("--tor-all", action="store_true", default=None, help="route clearnet through Tor too (tor.route_all)")
+    crawl.add_argument("--no-progress", action="store_true", help="no progress display")
+    crawl.set_defaults(run=_crawl)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the output files")
+    schema.set_defaults(run=_schema)
+
+    return parser

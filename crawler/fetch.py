@@ -1,0 +1,305 @@
+"""HTTP: the only module that knows httpx.
+
+It owns the clients (direct, and one per ``.onion`` host through its SOCKS5
+proxy), the concurrency limits (overall and per host), the retry policy
+(tenacity) and the one choke point that maps httpx's exceptions to ours.
+
+Images are fetched with one ``GET`` and ``Range: bytes=0-N``: the answer
+gives both the first bytes and, from ``Content-Range``, the total size. When a
+server ignores Range (200), reading stops at the prefix and the connection is
+closed. There is never a HEAD request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from crawler.errors import FetchError, TransientError
+from crawler.formats.sniff import looks_like_html, sniff_format
+from crawler.headers import content_range_total, parse_retry_after
+from crawler.settings import Settings
+from crawler.tor import Route, route_for
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ImageResponse:
+    """The first bytes of an image and what the headers said about it."""
+
+    url: str  # final URL, after redirects
+    data: bytes  # at most prefix_bytes
+    total_size: int | None
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    bytes_fetched: int  # body bytes read from the network
+
+
+@dataclass(frozen=True)
+class PageResponse:
+    """An HTML page's body, cut at the size cap."""
+
+    url: str  # final URL, after redirects: the base for relative links
+    body: bytes
+    encoding: str | None
+    truncated: bool
+    bytes_fetched: int
+
+
+class Fetcher:
+    """Fetches prefixes and pages under the settings' limits. Use as ``async with``."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._settings = settings
+        self._transport = transport  # tests inject one; None means real sockets
+        self._clients: dict[Route, httpx.AsyncClient] = {}
+        self._overall = asyncio.Semaphore(settings.limits.concurrency)
+        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.limits.per_host)
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.gather(*(client.aclose() for client in self._clients.values()))
+        self._clients.clear()
+
+    async def fetch_image(self, url: str) -> ImageResponse:
+        """GET the image's first ``prefix_bytes`` with a Range request."""
+        return await self._with_retries(partial(self._image_attempt, url))
+
+    async def fetch_page(self, url: str) -> PageResponse:
+        """GET a page, reading at most ``max_page_bytes`` of its decoded body."""
+        return await self._with_retries(partial(self._page_attempt, url))
+
+    async def fetch_any(self, url: str) -> ImageResponse | PageResponse:
+        """A listed URL may be an image or a page: one Range GET, then sniff.
+
+        An image is done after that request. A page answered with 200 (Range
+        ignored, as dynamic pages are) is read on from the same response; a
+        page answered with 206 (a static file) is fetched again whole.
+        """
+        result = await self._with_retries(partial(self._any_attempt, url))
+        return result if result is not None else await self.fetch_page(url)
+
+    # -- attempts -------------------------------------------------------------
+
+    async def _image_attempt(self, url: str) -> ImageResponse:
+        async with self._stream(url, self._range_headers()) as response:
+            limit = self._settings.fingerprint.prefix_bytes
+            data = await _read_up_to(response.aiter_bytes(), limit)
+            return _image_response(response, data, limit)
+
+    async def _page_attempt(self, url: str) -> PageResponse:
+        async with self._stream(url, {}) as response:
+            body = await _read_up_to(response.aiter_bytes(), self._settings.limits.max_page_bytes + 1)
+            return _page_response(response, body, self._settings.limits.max_page_bytes)
+
+    async def _any_attempt(self, url: str) -> ImageResponse | PageResponse | None:
+        """The image or the page at ``url``; None for a page cut by the Range."""
+        async with self._stream(url, self._range_headers()) as response:
+            chunks = response.aiter_bytes()
+            limit = self._settings.fingerprint.prefix_bytes
+            data = await _read_up_to(chunks, limit)
+            if not _is_html(response, data):
+                return _image_response(response, data, limit)
+            if response.status_code == 206 and not _is_whole(response, data):
+                return None
+            cap = self._settings.limits.max_page_bytes
+            body = data + await _read_up_to(chunks, cap + 1 - len(data))
+            return _page_response(response, body, cap)
+
+    def _range_headers(self) -> dict[str, str]:
+        last = self._settings.fingerprint.prefix_bytes - 1
+        return {"Range": f"bytes=0-{last}", "Accept-Encoding": "identity"}
+
+    # -- plumbing -------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _stream(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
+        """One request under the limits, with httpx errors mapped to ours."""
+        host = urlsplit(url).hostname or ""
+        route = self._route(host)
+        total = self._total_timeout(route)
+        # Per host first: a request waiting for its host must not hold an overall slot.
+        async with self._per_host[host], self._overall:
+            try:
+                async with asyncio.timeout(total):
+                    async with self._client(route).stream("GET", url, headers=headers) as response:
+                        _raise_for_status(response)
+                        yield response
+            except TimeoutError:
+                raise TransientError("timeout", f"no complete answer within {total:g} s") from None
+            except httpx.HTTPError as exc:
+                raise _map_error(exc, route) from exc
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` (a coroutine function) under the retry policy."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=self._stop,
+            wait=self._wait,
+            reraise=True,
+        )
+        return await retrying(attempt)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self._settings.retries.attempts:
+            return True
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        return retry_after is not None and retry_after > self._settings.retries.max_retry_after
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        policy = self._settings.retries
+        return float(min(policy.max_backoff, policy.backoff * 2 ** (state.attempt_number - 1)))
+
+    def _route(self, host: str) -> Route:
+        tor = self._settings.tor
+        return route_for(host, tor.proxies, tor.route_all)
+
+    def _total_timeout(self, route: Route) -> float:
+        timeouts = self._settings.timeouts
+        return timeouts.total if route.proxy is None else timeouts.onion_total
+
+    def _client(self, route: Route) -> httpx.AsyncClient:
+        if route not in self._clients:
+            self._clients[route] = self._new_client(route)
+        return self._clients[route]
+
+    def _new_client(self, route: Route) -> httpx.AsyncClient:
+        s = self._settings
+        onion = route.proxy is not None
+        timeout = httpx.Timeout(
+            connect=s.timeouts.onion_connect if onion else s.timeouts.connect,
+            read=s.timeouts.onion_read if onion else s.timeouts.read,
+            write=s.timeouts.onion_read if onion else s.timeouts.read,
+            pool=None,  # waiting for a connection is bounded by our semaphores
+        )
+        limits = httpx.Limits(max_connections=s.limits.concurrency, max_keepalive_connections=s.limits.concurrency)
+        return httpx.AsyncClient(
+            headers={"User-Agent": s.http.user_agent},
+            timeout=timeout,
+            limits=limits,
+            follow_redirects=True,
+            max_redirects=s.limits.max_redirects,
+            proxy=route.proxy_url,
+            transport=self._transport,
+        )
+
+
+async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """Read from a response's chunk iterator until at least ``limit`` bytes or its end.
+
+    The last chunk is kept whole (the result may pass ``limit``): a caller that
+    reads on from the same iterator must not lose the bytes past the limit.
+    """
+    buffer = bytearray()
+    if limit <= 0:
+        return b""
+    async for chunk in chunks:
+        buffer += chunk
+        if len(buffer) >= limit:
+            break
+    return bytes(buffer)
+
+
+def _is_html(response: httpx.Response, data: bytes) -> bool:
+    if sniff_format(data) is not None:
+        return False
+    content_type = response.headers.get("content-type", "").lower()
+    return "html" in content_type or looks_like_html(data)
+
+
+def _is_whole(response: httpx.Response, data: bytes) -> bool:
+    """True when a 206 answer holds the whole resource (it fits in the range)."""
+    total = content_range_total(response.headers.get("content-range"), expect_start_at_zero=True)
+    return total is not None and len(data) >= total
+
+
+def _image_response(response: httpx.Response, data: bytes, limit: int) -> ImageResponse:
+    headers = response.headers
+    data = data[:limit]
+    if response.status_code in (206, 416):
+        total = content_range_total(headers.get("content-range"), response.status_code == 206)
+    else:
+        total = _identity_length(headers)
+        if total is None and len(data) < limit:  # the whole body came, so that is its size
+            total = len(data)
+    return ImageResponse(
+        url=str(response.url),
+        data=data,
+        total_size=total,
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        content_type=headers.get("content-type"),
+        bytes_fetched=response.num_bytes_downloaded,
+    )
+
+
+def _page_response(response: httpx.Response, body: bytes, cap: int) -> PageResponse:
+    return PageResponse(
+        url=str(response.url),
+        body=body[:cap],
+        encoding=response.charset_encoding,
+        truncated=len(body) > cap,
+        bytes_fetched=response.num_bytes_downloaded,
+    )
+
+
+def _identity_length(headers: httpx.Headers) -> int | None:
+    """Content-Length is the image's size only for an unencoded body."""
+    if headers.get("content-encoding", "identity").lower() not in ("identity", ""):
+        return None
+    value = headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    code = response.status_code
+    if code == 429 or code >= 500:
+        kind = "http_429" if code == 429 else "http_5xx"
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        raise TransientError(kind, f"HTTP {code} from {response.url}", retry_after)
+    if code >= 400 and code != 416:
+        raise FetchError(f"http_{code}", f"HTTP {code} from {response.url}")
+
+
+def _map_error(exc: httpx.HTTPError, route: Route) -> FetchError:
+    """The one place where httpx's exceptions become ours."""
+    if route.proxy is not None and isinstance(exc, httpx.ConnectError):
+        return TransientError("proxy", f"Tor SOCKS proxy at {route.proxy} is not reachable ({exc or type(exc).__name__})")
+    if isinstance(exc, httpx.ProxyError):
+        return TransientError("proxy", f"SOCKS proxy {route.proxy} could not connect: {exc}")
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientError("timeout", f"timed out ({type(exc).__name__})")
+    if isinstance(exc, httpx.ConnectError):
+        if isinstance(exc.__context__, ssl.SSLError) or "CERTIFICATE" in str(exc).upper():
+            return FetchError("tls", f"TLS error: {exc}")
+        return TransientError("connect", f"cannot connect: {exc}")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return FetchError("redirects", f"too many redirects: {exc}")
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return FetchError("bad_url", f"cannot fetch this URL: {exc}")
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError("decoding", f"body could not be decoded: {exc}")
+    if isinstance(exc, httpx.TransportError):
+        return TransientError("network", f"connection failed mid-answer: {exc or type(exc).__name__}")
+    return FetchError("http", f"{type(exc).__name__}: {exc}")

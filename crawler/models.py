@@ -1,0 +1,67 @@
+"""The image record: the JSON the crawler writes and other tools read.
+
+Field names of the first version (``url``, ``image_size``, ``etag``,
+``timestamp``, ``exif``, ``sha256_first_10240_bytes``,
+``random_128_bytes_sample_start``) are kept as they are; fields are only ever
+added. ``crawler schema`` prints the JSON Schema generated from this model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+Status = Literal["ok", "skipped", "error"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ImageRecord(BaseModel):
+    """What the crawler learned about one image URL (or why it could not)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="Image URL as fetched (absolute, fragment dropped).")
+    final_url: str | None = Field(
+        default=None, description="Where redirects led, when that differs from url."
+    )
+    page_url: str | None = Field(
+        default=None, description="Page the image was found on; null when listed directly."
+    )
+    status: Status = Field(description="ok: fingerprinted; skipped: deliberately not; error: failed.")
+    error: str | None = Field(default=None, description="Why the status is not ok, for people.")
+    error_kind: str | None = Field(
+        default=None, description="Stable token for the reason (http_404, timeout, too_small...)."
+    )
+    image_size: int | None = Field(
+        default=None, description="Total size in bytes from Content-Range/Content-Length; null if unknown."
+    )
+    etag: str | None = Field(default=None, description="ETag with W/ and quotes stripped.")
+    etag_raw: str | None = Field(default=None, description="ETag header exactly as sent.")
+    last_modified: str | None = Field(default=None, description="Last-Modified header as sent.")
+    content_type: str | None = Field(default=None, description="Content-Type header as sent.")
+    format: str | None = Field(default=None, description="Format sniffed from the bytes (jpeg, png...).")
+    width: int | None = Field(default=None, description="Pixel width, when the fetched bytes tell.")
+    height: int | None = Field(default=None, description="Pixel height, when the fetched bytes tell.")
+    timestamp: datetime = Field(default_factory=utc_now, description="When fetched (UTC, ISO 8601).")
+    exif: dict[str, str] = Field(
+        default_factory=dict, description="EXIF tags read by exifread: tag name -> printable value."
+    )
+    sha256_first_10240_bytes: str | None = Field(
+        default=None, description="SHA-256 (hex) of exactly the first 10,240 bytes."
+    )
+    random_128_bytes_sample_start: str | None = Field(
+        default=None, description="Hex of a 128-byte sample of the prefix, taken at sample_offset."
+    )
+    sample_offset: int | None = Field(
+        default=None, description="Offset of the sample; derived from the prefix hash, so reproducible."
+    )
+    bytes_fetched: int = Field(default=0, description="Body bytes read from the network for this image.")
+
+    @field_serializer("timestamp")
+    def _iso_utc(self, value: datetime) -> str:
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

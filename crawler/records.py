@@ -1,0 +1,59 @@
+"""Fetched bytes and headers -> an :class:`ImageRecord`. Pure: no I/O.
+
+Decides the record's status: an answer that is HTML is not an image; an image
+under the minimum size is skipped; a server that sent fewer bytes than the
+prefix of a larger image is an error (the prefix hash would be wrong);
+everything else is fingerprinted.
+"""
+
+from __future__ import annotations
+
+from crawler.errors import FetchError
+from crawler.fetch import ImageResponse
+from crawler.fingerprint import HASHED_PREFIX_BYTES, fingerprint
+from crawler.formats.sniff import looks_like_html, sniff_format
+from crawler.headers import normalize_etag
+from crawler.models import ImageRecord
+from crawler.settings import FingerprintSettings
+
+
+def error_record(url: str, page_url: str | None, error: FetchError) -> ImageRecord:
+    return ImageRecord(url=url, page_url=page_url, status="error", error=error.message, error_kind=error.kind)
+
+
+def image_record(
+    url: str, page_url: str | None, response: ImageResponse, settings: FingerprintSettings
+) -> ImageRecord:
+    base = ImageRecord(
+        url=url,
+        final_url=response.url if response.url != url else None,
+        page_url=page_url,
+        status="ok",
+        image_size=response.total_size,
+        etag=normalize_etag(response.etag),
+        etag_raw=response.etag,
+        last_modified=response.last_modified,
+        content_type=response.content_type,
+        bytes_fetched=response.bytes_fetched,
+    )
+    problem = _problem(response, settings)
+    if problem is not None:
+        status, kind, message = problem
+        return base.model_copy(update={"status": status, "error_kind": kind, "error": message})
+    fields = fingerprint(response.data, settings.sample_bytes)
+    return base.model_copy(update=vars(fields))
+
+
+def _problem(response: ImageResponse, settings: FingerprintSettings) -> tuple[str, str, str] | None:
+    """(status, error_kind, message) when the answer is not fingerprinted."""
+    data, total = response.data, response.total_size
+    if sniff_format(data) is None and (looks_like_html(data) or "html" in (response.content_type or "")):
+        return ("error", "not_image", f"answered with {response.content_type or 'HTML'}, not an image")
+    if total is not None and total < settings.min_image_bytes:
+        return ("skipped", "too_small", f"image is {total} bytes, under the {settings.min_image_bytes}-byte minimum")
+    if not data:
+        return ("error", "empty", "the server sent no bytes")
+    wanted = HASHED_PREFIX_BYTES if total is None else min(total, HASHED_PREFIX_BYTES)
+    if len(data) < wanted:
+        return ("error", "short_read", f"got {len(data)} of the first {wanted} bytes")
+    return None

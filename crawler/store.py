@@ -1,0 +1,71 @@
+"""Output files: one JSON array of image records per listed URL.
+
+``data/<host>/<id>.json``, where ``id`` is derived from the listed URL, is
+written atomically (temporary file in the same folder, fsync, rename), so a
+run killed at any moment leaves only complete files. A URL whose file exists
+is done, unless a record in it failed for a reason worth retrying (timeout,
+proxy down, 5xx...): a later run refetches that page and replaces the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import TypeAdapter
+
+from crawler.errors import RETRYABLE_KINDS
+from crawler.models import ImageRecord
+
+_RECORDS = TypeAdapter(list[ImageRecord])
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_TEMP_SUFFIX = ".partial"
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, url: str) -> Path:
+        parts = urlsplit(url)
+        host = _UNSAFE.sub("_", parts.netloc.lower()) or "_"
+        return self.root / host / f"{hashlib.sha256(url.encode()).hexdigest()[:20]}.json"
+
+    def is_done(self, url: str) -> bool:
+        """True when a previous run finished ``url`` with nothing worth retrying."""
+        path = self.path_for(url)
+        try:
+            records = _RECORDS.validate_json(path.read_bytes())
+        except (OSError, ValueError):
+            return False
+        return not any(record.error_kind in RETRYABLE_KINDS for record in records)
+
+    def write(self, url: str, records: list[ImageRecord]) -> Path:
+        path = self.path_for(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(_RECORDS.dump_python(records, mode="json"), indent=2, ensure_ascii=False)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=_TEMP_SUFFIX)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def remove_partial_files(self) -> int:
+        """Delete temporary files a killed run left behind; returns how many."""
+        if not self.root.is_dir():
+            return 0
+        stale = list(self.root.glob(f"*/.*{_TEMP_SUFFIX}"))
+        for temp in stale:
+            temp.unlink(missing_ok=True)
+        return len(stale)
