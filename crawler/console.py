@@ -43,7 +43,7 @@ def print_summary(stats: Stats, output: Path, interrupted: bool) -> None:
     table = Table(title="interrupted: rerun the same command to resume" if interrupted else "crawl finished",
                   show_header=False, box=None)
     table.add_column(style="bold")
-    table.add_column(justify="right")
+    table.add_column()
     rows = [
         ("listed URLs", f"{stats.listed} ({stats.done} done now, {stats.resumed} done before)"),
         ("pages", f"{stats.pages} ({stats.pages_truncated} cut at the size cap)"),
