@@ -17,6 +17,7 @@ from typing import Any
 
 from crawler import console
 from crawler.errors import CrawlerError
+from crawler.evaluation import command as eval_command
 from crawler.fetch import Fetcher
 from crawler.models import ImageRecord
 from crawler.pipeline import Crawl, Stats
@@ -117,4 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of the output files")
     schema.set_defaults(run=_schema)
 
+    evaluate = commands.add_parser("eval", help="measure false positives of fingerprints on an image folder")
+    eval_command.add_arguments(evaluate)
+    evaluate.set_defaults(run=eval_command.run)
     return parser
