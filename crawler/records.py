@@ -47,7 +47,8 @@ def image_record(
 def _problem(response: ImageResponse, settings: FingerprintSettings) -> tuple[str, str, str] | None:
     """(status, error_kind, message) when the answer is not fingerprinted."""
     data, total = response.data, response.total_size
-    if sniff_format(data) is None and (looks_like_html(data) or "html" in (response.content_type or "")):
+    # No bytes at all is an empty file (a 416 with its HTML error page), not HTML.
+    if data and sniff_format(data) is None and (looks_like_html(data) or "html" in (response.content_type or "")):
         return ("error", "not_image", f"answered with {response.content_type or 'HTML'}, not an image")
     if total is not None and total < settings.min_image_bytes:
         return ("skipped", "too_small", f"image is {total} bytes, under the {settings.min_image_bytes}-byte minimum")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import idna
+
 from crawler.errors import InputError
 
 
@@ -31,7 +33,10 @@ def normalize_url(text: str) -> str:
     """Canonical form of an absolute http(s) URL; ValueError says what is wrong.
 
     Scheme and host are lower-cased, an IDN host becomes its ASCII (punycode)
-    form and the fragment is dropped, so equal URLs compare equal.
+    form and the fragment is dropped, so equal URLs compare equal. Punycode
+    follows IDNA 2008 (UTS 46), as httpx and browsers do: Python's own
+    ``idna`` codec is IDNA 2003, which turns ``faß.de`` into ``fass.de``,
+    another domain.
     """
     parts = urlsplit(text.strip())
     scheme = parts.scheme.lower()
@@ -44,7 +49,7 @@ def normalize_url(text: str) -> str:
         raise ValueError("URL contains white space")
     try:
         port = parts.port
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        ascii_host = idna.encode(host, uts46=True).decode("ascii") if not host.isascii() else host
     except (ValueError, UnicodeError) as exc:
         raise ValueError(f"bad host or port: {exc}") from None
     if ":" in ascii_host:  # IPv6 literal

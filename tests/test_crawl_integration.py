@@ -147,9 +147,19 @@ def test_bytes_on_the_wire_stay_near_the_prefix(tmp_path: Path, site: Path, ngin
     assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
     images = [line.split() for line in server.access_log() if "/img/" in line]
     assert images, "no image request reached nginx"
-    for _method, uri, status, _sent, body_bytes, *range_header in images:
+    for _method, uri, status, _sent, body_bytes, range_header, _request_bytes, _connection in images:
         if status == "206":
             assert int(body_bytes) == 10240, uri
-            assert range_header == ['"bytes=0-10239"'], uri
+            assert range_header == '"bytes=0-10239"', uri
     assert all(status != "200" for _method, _uri, status, *_ in images), "a full download happened"
     assert not any(line.startswith("HEAD ") for line in server.access_log())
+
+
+def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory) -> None:
+    """A prefix read to the end of its 206 leaves the connection reusable."""
+    server = nginx_factory(site)
+    (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n" + server.url("/direct.jpg") + "\n")
+    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress", "--concurrency", "1").returncode == 0
+    connections = {line.split()[-1] for line in server.access_log()}
+    assert len(server.access_log()) >= 10
+    assert len(connections) == 1, f"{len(connections)} connections for {len(server.access_log())} requests"
