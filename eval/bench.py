@@ -1,0 +1,236 @@
+"""Benchmark: the crawler against the naive approach and full downloads.
+
+Everything runs on this machine, in one run, against the same server:
+nginx on loopback serves a generated site (pages of 20 images; sizes spread
+log-uniformly from 20 KB to 5 MB, real camera JPEG headers, the rest sparse),
+behind a proxy that adds a fixed round-trip time (``delay_proxy.py``). Arms:
+
+1. ``crawler crawl`` on the page list;
+2. the naive baseline (``naive.py``): thread pool, HEAD then Range GET per
+   image, a new connection per request;
+3. full downloads of a sample of the same images (``naive.py --full``).
+
+Bytes on the wire come from nginx's access log (request length + bytes sent),
+CPU seconds and peak memory from each arm's rusage. Figures are reported as
+ratios to the baseline measured in the same run, since the machine is shared.
+
+Usage: ``python eval/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.servers import Nginx, free_port, wait_for_port  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus" / "jpeg"
+IMAGES_PER_PAGE = 20
+HEAD_BYTES = 16384  # real bytes written per image; the rest of the file is sparse
+
+
+@dataclass
+class Arm:
+    name: str
+    images: int
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    requests: int
+    wire_bytes: int  # request bytes + response bytes, all requests of the arm
+    image_wire_bytes: int  # the same, image requests only
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.wall_seconds
+
+    @property
+    def wire_bytes_per_image(self) -> float:
+        return self.image_wire_bytes / self.images
+
+    @property
+    def cpu_ms_per_image(self) -> float:
+        return 1000 * self.cpu_seconds / self.images
+
+
+def make_site(root: Path, images: int, seed: int = 7) -> list[str]:
+    """Write pages and sparse images under ``root``; returns image paths."""
+    rng = random.Random(seed)
+    templates = [p.read_bytes()[:HEAD_BYTES] for p in sorted(CORPUS.glob("*.jpg")) if p.stat().st_size > HEAD_BYTES]
+    (root / "img").mkdir(parents=True)
+    paths = []
+    for i in range(images):
+        size = int(math.exp(rng.uniform(math.log(20_480), math.log(5_000_000))))
+        path = f"/img/{i}.jpg"
+        with open(root / path.lstrip("/"), "wb") as handle:
+            handle.write(templates[i % len(templates)][:size])
+            handle.truncate(size)
+        paths.append(path)
+    for page in range(math.ceil(images / IMAGES_PER_PAGE)):
+        chunk = paths[page * IMAGES_PER_PAGE : (page + 1) * IMAGES_PER_PAGE]
+        body = "".join(f'<img src="{p}">' for p in chunk)
+        (root / f"page{page}.html").write_text(f"<!doctype html><html><body>{body}</body></html>")
+    return paths
+
+
+def run_arm(name: str, command: list[str], images: int, nginx: Nginx) -> Arm:
+    """Run one arm as a child process; measure wall, CPU, memory, log bytes."""
+    before = len(nginx.access_log())
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"{name} failed: {process.stderr.read().decode() if process.stderr else ''}")
+    lines = [line.split() for line in nginx.access_log()[before:]]
+    wire = [(fields[1], int(fields[3]) + int(fields[6])) for fields in lines]
+    return Arm(
+        name=name,
+        images=images,
+        wall_seconds=wall,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        requests=len(lines),
+        wire_bytes=sum(size for _, size in wire),
+        image_wire_bytes=sum(size for uri, size in wire if uri.startswith("/img/")),
+    )
+
+
+def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str) -> list[str]:
+    urls = work / f"urls-{tag}.txt"
+    urls.write_text("\n".join(pages) + "\n")
+    settings = work / "settings.toml"
+    settings.write_text(
+        f"[limits]\nconcurrency = {concurrency}\nper_host = {concurrency}\n"
+        f"[output]\ndir = \"{work / ('out-' + tag)}\"\n"
+    )
+    return [sys.executable, "-m", "crawler", "--settings", str(settings), "crawl", str(urls), "--no-progress"]
+
+
+def naive_command(work: Path, urls: list[str], threads: int, tag: str, full: bool = False) -> list[str]:
+    path = work / f"images-{tag}.txt"
+    path.write_text("\n".join(urls) + "\n")
+    return [sys.executable, str(REPO / "eval" / "naive.py"), str(path), str(threads)] + (["--full"] if full else [])
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    paths = make_site(work / "site", args.images)
+    nginx = Nginx(work / "site", work / "nginx")
+    proxy_port = free_port()
+    proxy = subprocess.Popen(
+        [sys.executable, str(REPO / "eval" / "delay_proxy.py"), str(proxy_port), str(nginx.port), str(args.rtt_ms)]
+    )
+    try:
+        wait_for_port(proxy_port)
+        base = f"http://127.0.0.1:{proxy_port}"
+        pages = [f"{base}/page{i}.html" for i in range(math.ceil(args.images / IMAGES_PER_PAGE))]
+        images = [base + p for p in paths]
+        small = max(1, len(pages) // 10)
+        arms = [
+            run_arm("naive", naive_command(work, images, args.concurrency, "naive"), len(images), nginx),
+            run_arm("crawler", crawler_command(work, pages, args.concurrency, "all"), len(images), nginx),
+            run_arm("crawler_tenth", crawler_command(work, pages[:small], args.concurrency, "tenth"),
+                    min(len(images), small * IMAGES_PER_PAGE), nginx),
+            run_arm("full", naive_command(work, images[: args.full_sample], args.concurrency, "full", full=True),
+                    min(args.full_sample, len(images)), nginx),
+        ]
+    finally:
+        proxy.terminate()
+        proxy.wait()
+        nginx.stop()
+    return summarize(args, arms)
+
+
+def summarize(args: argparse.Namespace, arms: list[Arm]) -> dict[str, object]:
+    by_name = {arm.name: arm for arm in arms}
+    naive, crawler, tenth = by_name["naive"], by_name["crawler"], by_name["crawler_tenth"]
+    bound = args.concurrency / (args.rtt_ms / 1000)
+    one_request = crawler.image_wire_bytes / crawler.images  # measured prefix + headers of one request
+    return {
+        "settings": {"images": args.images, "rtt_ms": args.rtt_ms, "concurrency": args.concurrency,
+                     "full_sample": args.full_sample, "cores": os.cpu_count()},
+        "arms": [{**asdict(arm), "images_per_second": arm.images_per_second,
+                  "wire_bytes_per_image": arm.wire_bytes_per_image, "cpu_ms_per_image": arm.cpu_ms_per_image}
+                 for arm in arms],
+        "ratios_to_naive": {
+            arm.name: {
+                "images_per_second": arm.images_per_second / naive.images_per_second,
+                "wire_bytes_per_image": arm.wire_bytes_per_image / naive.wire_bytes_per_image,
+                "cpu_ms_per_image": arm.cpu_ms_per_image / naive.cpu_ms_per_image,
+                "peak_rss": arm.peak_rss_mb / naive.peak_rss_mb,
+            }
+            for arm in arms
+        },
+        "latency_bound_images_per_second": bound,
+        "crawler_share_of_bound": crawler.images_per_second / bound,
+        "crawler_wire_bytes_per_image_over_prefix": crawler.wire_bytes / crawler.images / one_request,
+        "memory_growth_tenfold_images": crawler.peak_rss_mb / tenth.peak_rss_mb,
+    }
+
+
+def markdown(result: dict[str, object]) -> str:
+    settings = result["settings"]
+    assert isinstance(settings, dict)
+    lines = [
+        "# Benchmark result", "",
+        f"{settings['images']} images on {settings['images'] // IMAGES_PER_PAGE} pages, "
+        f"round trip {settings['rtt_ms']} ms, concurrency {settings['concurrency']}, "
+        f"{settings['cores']} cores; full downloads on {settings['full_sample']} of the images.", "",
+        "| arm | images | images/s | wire bytes/image | CPU ms/image | peak RSS MB | requests |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    arms = result["arms"]
+    assert isinstance(arms, list)
+    for arm in arms:
+        lines.append(
+            f"| {arm['name']} | {arm['images']} | {arm['images_per_second']:.0f} | {arm['wire_bytes_per_image']:.0f} "
+            f"| {arm['cpu_ms_per_image']:.2f} | {arm['peak_rss_mb']:.0f} | {arm['requests']} |"
+        )
+    ratios = result["ratios_to_naive"]
+    assert isinstance(ratios, dict)
+    lines += ["", "Ratios to the naive baseline (same run):", "",
+              "| arm | images/s | wire bytes/image | CPU/image | peak RSS |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, ratio in ratios.items():
+        lines.append(f"| {name} | {ratio['images_per_second']:.2f} | {ratio['wire_bytes_per_image']:.3f} "
+                     f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
+    lines += [
+        "",
+        f"- latency bound (concurrency / RTT): {result['latency_bound_images_per_second']:.0f} images/s; "
+        f"the crawler reached {100 * float(result['crawler_share_of_bound']):.0f}% of it",  # type: ignore[arg-type]
+        f"- crawler wire bytes per image, pages included, over one prefix request's bytes: "
+        f"{float(result['crawler_wire_bytes_per_image_over_prefix']):.3f}",  # type: ignore[arg-type]
+        f"- crawler peak memory, 10x images over 1x: {float(result['memory_growth_tenfold_images']):.2f}",  # type: ignore[arg-type]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--rtt-ms", type=float, default=50.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--full-sample", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=REPO / "eval" / "results" / "benchmark")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="crawler-bench-") as work:
+        result = measure(args, Path(work))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(result))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
