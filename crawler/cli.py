@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrawlerError as exc:
         print(f"crawler: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # before or after a crawl's own handling
+        print("crawler: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _crawl(args: argparse.Namespace, settings: Settings) -> int:

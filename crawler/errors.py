@@ -45,7 +45,12 @@ class TransientError(FetchError):
         self.retry_after = retry_after
 
 
+def internal_error(exc: Exception) -> FetchError:
+    """A bug met while handling one URL, as an error its record can carry."""
+    return FetchError("internal", f"internal error, please report: {type(exc).__name__}: {exc}")
+
+
 # Error kinds worth another try in a later run (resume refetches their pages).
 RETRYABLE_KINDS = frozenset(
-    {"connect", "timeout", "proxy", "network", "http_429", "http_5xx", "interrupted"}
+    {"connect", "timeout", "proxy", "network", "http_429", "http_5xx", "internal"}
 )

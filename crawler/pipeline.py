@@ -13,9 +13,9 @@ import asyncio
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from crawler.errors import FetchError
+from crawler.errors import FetchError, internal_error
 from crawler.extract import extract_image_urls
-from crawler.fetch import Fetcher, ImageResponse, PageResponse
+from crawler.fetch import Fetcher, PageResponse
 from crawler.models import ImageRecord
 from crawler.records import error_record, image_record
 from crawler.settings import Settings
@@ -82,6 +82,9 @@ class Crawl:
             url = await queue.get()
             try:
                 await self._listed(url)
+            except Exception as exc:  # a bug must cost one URL, not a worker and the run
+                self.store.write(url, [self._counted(error_record(url, None, internal_error(exc)))])
+                self.stats.done += 1
             finally:
                 queue.task_done()
 
@@ -135,9 +138,11 @@ class Crawl:
     async def _fetch_image(self, url: str) -> ImageRecord:
         try:
             response = await self.fetcher.fetch_image(url)
+            return image_record(url, None, response, self.settings.fingerprint)
         except FetchError as exc:
             return error_record(url, None, exc)
-        return image_record(url, None, response, self.settings.fingerprint)
+        except Exception as exc:  # a bug must cost one image, not its page
+            return error_record(url, None, internal_error(exc))
 
     def _counted(self, record: ImageRecord) -> ImageRecord:
         self.stats.count(record)

@@ -100,3 +100,17 @@ def test_small_and_unknown_size_images(tmp_path: Path) -> None:
     assert small["sha256_first_10240_bytes"] is None
     assert (unknown["status"], unknown["image_size"]) == ("ok", None)
     assert (stats.skipped, stats.fingerprinted, stats.bytes_fetched) == (1, 1, 20480 + len(b"<html><body>") + 0 + len('<img src="/small.jpg"><img src="/unknown.jpg"></body></html>'))
+
+
+@respx.mock
+def test_a_bug_costs_one_url_not_the_run(tmp_path: Path) -> None:
+    respx.get("http://s.test/p").mock(return_value=page("/bad.jpg", "/good.jpg"))
+    respx.get("http://s.test/bad.jpg").mock(side_effect=RuntimeError("boom"))
+    respx.get("http://s.test/good.jpg").mock(return_value=image())
+    respx.get("http://s.test/direct-bad").mock(side_effect=ZeroDivisionError("listed"))
+    stats = crawl(tmp_path, ["http://s.test/p", "http://s.test/direct-bad"])
+    bad, good = records(tmp_path, "http://s.test/p")
+    assert (bad["status"], bad["error_kind"], good["status"]) == ("error", "internal", "ok")
+    assert "RuntimeError: boom" in str(bad["error"])
+    [listed] = records(tmp_path, "http://s.test/direct-bad")
+    assert (listed["error_kind"], stats.done, stats.errors["internal"]) == ("internal", 2, 2)
