@@ -1,11 +1,28 @@
-"""EXIF through exifread, made safe for truncated and malformed input."""
+"""EXIF through exifread, made safe for truncated and malformed input.
+
+``read_exif`` reads a prefix (bytes); ``read_exif_sparse`` reads the pieces of
+a file held in a :class:`SparseBuffer`, treating a missing byte as the end of
+the file, exactly as exifread treats a truncated one; once the needed ranges
+are filled it gives the tags exifread gives for the whole file.
+
+``exif_misses`` runs exifread over the pieces with a lenient reader and
+returns the ranges it tried to read but could not: exifread itself says what
+it lacks, so the fetched ranges match its reads whatever quirks its parsers
+have. (exifread lets a plain exception through, but stopping at the first
+missing read would cost a fetch round per missing range.)
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+from typing import BinaryIO
 
 import exifread
+
+from crawler.formats.ranges import Range
+from crawler.formats.sparse import SparseBuffer
 
 # exifread logs a warning for every oddity in a truncated file; the record
 # already says how many bytes were read, so keep the run's output clean.
@@ -14,10 +31,41 @@ logging.getLogger("exifread").setLevel(logging.CRITICAL)
 
 def read_exif(data: bytes) -> dict[str, str]:
     """EXIF tag name -> printable value for what ``data`` holds; {} when none."""
+    return _tags(io.BytesIO(data))
+
+
+def read_exif_sparse(buffer: SparseBuffer) -> dict[str, str]:
+    """Like :func:`read_exif`, over the pieces held (a gap reads as the end of the file)."""
+    return _tags(buffer.reader(strict=False))  # type: ignore[arg-type]
+
+
+def read_exif_and_thumbnail(buffer: SparseBuffer) -> tuple[dict[str, str], bytes | None]:
+    """:func:`read_exif_sparse` and the EXIF's JPEG thumbnail, in one pass of exifread."""
+    tags = _process(buffer.reader(strict=False))  # type: ignore[arg-type]
+    thumbnail = tags.get("JPEGThumbnail")
+    return _printables(tags), thumbnail if isinstance(thumbnail, bytes) and thumbnail else None
+
+
+def exif_misses(buffer: SparseBuffer) -> list[Range]:
+    """The ranges exifread reads that the buffer lacks (thumbnail bytes excepted)."""
+    reader = buffer.reader(strict=False)
+    with contextlib.suppress(Exception):  # exifread raises many kinds on malformed input
+        exifread.process_file(reader, details=False, extract_thumbnail=False)  # type: ignore[arg-type]
+    return reader.misses
+
+
+def _tags(handle: BinaryIO) -> dict[str, str]:
+    return _printables(_process(handle))
+
+
+def _process(handle: BinaryIO) -> dict[str, object]:
     try:
-        tags = exifread.process_file(io.BytesIO(data), details=False)
+        return dict(exifread.process_file(handle, details=False))
     except Exception:  # exifread raises many kinds on malformed input
         return {}
+
+
+def _printables(tags: dict[str, object]) -> dict[str, str]:
     # Thumbnails come back as raw bytes, not tags: keep only tags.
     return {name: _printable(tag) for name, tag in tags.items() if hasattr(tag, "printable")}
 
