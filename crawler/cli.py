@@ -35,6 +35,8 @@ _OVERRIDES = {
     "per_host": "limits.per_host",
     "prefix_bytes": "fingerprint.prefix_bytes",
     "min_image_bytes": "fingerprint.min_image_bytes",
+    "max_rounds": "fingerprint.max_rounds",
+    "max_bytes_per_image": "fingerprint.max_bytes_per_image",
     "max_images_per_page": "limits.max_images_per_page",
     "retries": "retries.attempts",
     "timeout": "timeouts.total",
@@ -109,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--per-host", type=int, help="requests at once per host (limits.per_host)")
     crawl.add_argument("--prefix-bytes", type=int, help="bytes fetched per image (fingerprint.prefix_bytes)")
     crawl.add_argument("--min-image-bytes", type=int, help="skip smaller images (fingerprint.min_image_bytes)")
+    crawl.add_argument("--max-rounds", type=int, help="follow-up range rounds per image, 0: prefix only (fingerprint.max_rounds)")
+    crawl.add_argument("--max-bytes-per-image", type=int, help="byte cap per image (fingerprint.max_bytes_per_image)")
     crawl.add_argument("--max-images-per-page", type=int, help="cap per page (limits.max_images_per_page)")
     crawl.add_argument("--retries", type=int, help="attempts per request (retries.attempts)")
     crawl.add_argument("--timeout", type=float, help="seconds per clearnet request (timeouts.total)")

@@ -52,6 +52,14 @@ class ImageResponse:
 
 
 @dataclass(frozen=True)
+class RangeResponse:
+    """Bytes of an image past its prefix, from a follow-up Range request."""
+
+    data: bytes
+    bytes_fetched: int
+
+
+@dataclass(frozen=True)
 class PageResponse:
     """An HTML page's body, cut at the size cap."""
 
@@ -95,6 +103,10 @@ class Fetcher:
         """GET a page, reading at most ``max_page_bytes`` of its decoded body."""
         return await self._with_retries(partial(self._page_attempt, url))
 
+    async def fetch_range(self, url: str, start: int, end: int) -> RangeResponse:
+        """GET bytes ``[start, end)`` of an image: a follow-up to its prefix."""
+        return await self._with_retries(partial(self._range_attempt, url, start, end))
+
     async def fetch_any(self, url: str) -> ImageResponse | PageResponse:
         """A listed URL may be an image or a page: one Range GET, then sniff.
 
@@ -112,6 +124,15 @@ class Fetcher:
             limit = self._settings.fingerprint.prefix_bytes
             data = await _read_prefix(response, _decoded(response), limit)
             return _image_response(response, data, limit)
+
+    async def _range_attempt(self, url: str, start: int, end: int) -> RangeResponse:
+        headers = {"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"}
+        async with self._stream(url, headers) as response:
+            if response.status_code != 206:
+                raise FetchError("range_ignored", f"asked for bytes {start}-{end - 1}, got HTTP {response.status_code}")
+            content_range_total(response.headers.get("content-range"), expect_start=start)
+            data = await _read_prefix(response, _decoded(response), end - start)
+            return RangeResponse(data[: end - start], response.num_bytes_downloaded)
 
     async def _page_attempt(self, url: str) -> PageResponse:
         async with self._stream(url, {"Accept-Encoding": "gzip, deflate"}) as response:  # what _decoded decodes
@@ -286,7 +307,7 @@ def _is_html(response: httpx.Response, data: bytes) -> bool:
 
 def _is_whole(response: httpx.Response, data: bytes) -> bool:
     """True when a 206 answer holds the whole resource (it fits in the range)."""
-    total = content_range_total(response.headers.get("content-range"), expect_start_at_zero=True)
+    total = content_range_total(response.headers.get("content-range"), expect_start=0)
     return total is not None and len(data) >= total
 
 
@@ -294,7 +315,7 @@ def _image_response(response: httpx.Response, data: bytes, limit: int) -> ImageR
     headers = response.headers
     data = data[:limit]
     if response.status_code in (206, 416):
-        total = content_range_total(headers.get("content-range"), response.status_code == 206)
+        total = content_range_total(headers.get("content-range"), 0 if response.status_code == 206 else None)
     else:
         total = _identity_length(headers)
         if total is None and len(data) < limit:  # the whole body came, so that is its size

@@ -1,7 +1,9 @@
 """Bytes -> fingerprint fields of a record. Pure: no I/O, never raises.
 
-The crawler calls it with the prefix it fetched over HTTP; the eval harness
-calls it with the first bytes of a local file. Both get the same fields.
+The crawler calls it with the prefix it fetched over HTTP and the sparse
+buffer of everything it fetched (prefix plus follow-up ranges); the eval
+harness calls it with the first bytes of a local file, or the buffer the
+adaptive loop would have fetched of it. Both get the same fields.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from crawler.formats.dimensions import read_dimensions
-from crawler.formats.exif import read_exif
-from crawler.formats.sniff import sniff_format
+from crawler.formats import analyze
+from crawler.formats.exif import read_exif_and_thumbnail
+from crawler.formats.layout import CONTENT_BYTES
+from crawler.formats.sparse import SparseBuffer
+from crawler.perceptual import SOURCE_EXIF_THUMBNAIL, phash
 
 HASHED_PREFIX_BYTES = 10240  # fixed by the field name sha256_first_10240_bytes
 SAMPLE_BYTES = 128
@@ -19,7 +23,7 @@ SAMPLE_BYTES = 128
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """The record fields computed from an image's first bytes."""
+    """The record fields computed from an image's bytes."""
 
     sha256_first_10240_bytes: str
     random_128_bytes_sample_start: str
@@ -27,6 +31,11 @@ class Fingerprint:
     format: str | None
     width: int | None
     height: int | None
+    progressive: bool | None = None
+    image_data_offset: int | None = None
+    content_sha256: str | None = None
+    perceptual_hash: str | None = None
+    perceptual_hash_source: str | None = None
     exif: dict[str, str] = field(default_factory=dict)
 
 
@@ -48,17 +57,34 @@ def sample_offset(prefix_hash: str, available: int, sample_bytes: int = SAMPLE_B
     return int(prefix_hash[:16], 16) % span
 
 
-def fingerprint(data: bytes, sample_bytes: int = SAMPLE_BYTES) -> Fingerprint:
-    """Fingerprint fields from the first bytes of an image (any length)."""
+def fingerprint(
+    data: bytes,
+    sample_bytes: int = SAMPLE_BYTES,
+    buffer: SparseBuffer | None = None,
+    content_bytes: int = CONTENT_BYTES,
+) -> Fingerprint:
+    """Fingerprint fields from an image's first bytes (``data``, any length).
+
+    ``buffer`` holds every byte fetched of the image (prefix included) for the
+    format-aware fields; without it they come from ``data`` alone.
+    """
     digest = prefix_sha256(data)
     offset = sample_offset(digest, len(data), sample_bytes)
-    dims = read_dimensions(data)
+    buffer = buffer if buffer is not None else SparseBuffer.of(data)
+    layout = analyze(buffer, content_bytes)
+    exif, thumbnail = read_exif_and_thumbnail(buffer)
+    picture_hash = phash(thumbnail) if thumbnail else None
     return Fingerprint(
         sha256_first_10240_bytes=digest,
         random_128_bytes_sample_start=data[offset : offset + sample_bytes].hex(),
         sample_offset=offset,
-        format=sniff_format(data),
-        width=dims[0] if dims else None,
-        height=dims[1] if dims else None,
-        exif=read_exif(data),
+        format=layout.format,
+        width=layout.width,
+        height=layout.height,
+        progressive=layout.progressive,
+        image_data_offset=layout.image_data_offset,
+        content_sha256=layout.content_sha256,
+        perceptual_hash=picture_hash,
+        perceptual_hash_source=SOURCE_EXIF_THUMBNAIL if picture_hash else None,
+        exif=exif,
     )

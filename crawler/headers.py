@@ -11,11 +11,12 @@ from crawler.errors import FetchError
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(?:(\d+)-(\d+)|\*)\s*/\s*(\d+|\*)\s*$", re.IGNORECASE)
 
 
-def content_range_total(value: str | None, expect_start_at_zero: bool) -> int | None:
+def content_range_total(value: str | None, expect_start: int | None) -> int | None:
     """Total size from ``Content-Range: bytes 0-10239/TOTAL`` (None for ``/*``).
 
-    A 206 whose range does not start at byte 0 would make the prefix hash a
-    hash of something else: that server is lying, and it is an error.
+    A 206 whose range does not start where it was asked to (``expect_start``)
+    would make the prefix hash a hash of something else: that server is
+    lying, and it is an error. ``None`` checks nothing (a 416's ``*/TOTAL``).
     """
     if value is None:
         return None
@@ -23,8 +24,8 @@ def content_range_total(value: str | None, expect_start_at_zero: bool) -> int | 
     if match is None:
         raise FetchError("bad_range", f"unparsable Content-Range {value!r}")
     start, _end, total = match.groups()
-    if expect_start_at_zero and start != "0":
-        raise FetchError("bad_range", f"asked for bytes from 0, got Content-Range {value!r}")
+    if expect_start is not None and start != str(expect_start):
+        raise FetchError("bad_range", f"asked for bytes from {expect_start}, got Content-Range {value!r}")
     return None if total == "*" else int(total)
 
 

@@ -47,6 +47,23 @@ class ImageRecord(BaseModel):
     format: str | None = Field(default=None, description="Format sniffed from the bytes (jpeg, png...).")
     width: int | None = Field(default=None, description="Pixel width, when the fetched bytes tell.")
     height: int | None = Field(default=None, description="Pixel height, when the fetched bytes tell.")
+    progressive: bool | None = Field(
+        default=None, description="Progressive JPEG / interlaced PNG or GIF; null when unknown."
+    )
+    image_data_offset: int | None = Field(
+        default=None, description="Where the image data begins (after the JPEG SOS header, first IDAT...)."
+    )
+    content_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of what defines the picture, not its metadata (JPEG: frame header, tables "
+        "and the first content_bytes of entropy-coded data); equal when only metadata differs.",
+    )
+    perceptual_hash: str | None = Field(
+        default=None, description="pHash (64-bit hex, imagehash) of a picture found in the fetched bytes."
+    )
+    perceptual_hash_source: str | None = Field(
+        default=None, description="What perceptual_hash was computed from (exif_thumbnail); null if none."
+    )
     timestamp: datetime = Field(default_factory=utc_now, description="When fetched (UTC, ISO 8601).")
     exif: dict[str, str] = Field(
         default_factory=dict, description="EXIF tags read by exifread: tag name -> printable value."
@@ -60,7 +77,13 @@ class ImageRecord(BaseModel):
     sample_offset: int | None = Field(
         default=None, description="Offset of the sample; derived from the prefix hash, so reproducible."
     )
-    bytes_fetched: int = Field(default=0, description="Body bytes read from the network for this image.")
+    bytes_fetched: int = Field(
+        default=0, description="Body bytes read from the network for this image, follow-up ranges included."
+    )
+    range_requests: int = Field(default=0, description="Follow-up Range requests after the prefix.")
+    follow_up_error: str | None = Field(
+        default=None, description="Why the follow-up ranges stopped early; the fields hold what was fetched."
+    )
 
     @field_serializer("timestamp")
     def _iso_utc(self, value: datetime) -> str:

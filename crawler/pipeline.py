@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from crawler.errors import FetchError, internal_error
 from crawler.extract import extract_image_urls
-from crawler.fetch import Fetcher, PageResponse
+from crawler.fetch import Fetcher, ImageResponse, PageResponse
 from crawler.models import ImageRecord
-from crawler.records import error_record, image_record
+from crawler.follow_up import fetch_follow_ups
+from crawler.records import error_record, fingerprintable, image_record
 from crawler.settings import Settings
 from crawler.store import Store
 
@@ -100,7 +101,7 @@ class Crawl:
             if isinstance(response, PageResponse):
                 records = await self._page(url, response)
             else:
-                records = [self._counted(image_record(url, None, response, self.settings.fingerprint))]
+                records = [self._counted(await self._image_record(url, response))]
         self.store.write(url, records)
         self.stats.done += 1
 
@@ -137,12 +138,19 @@ class Crawl:
 
     async def _fetch_image(self, url: str) -> ImageRecord:
         try:
-            response = await self.fetcher.fetch_image(url)
-            return image_record(url, None, response, self.settings.fingerprint)
+            return await self._image_record(url, await self.fetcher.fetch_image(url))
         except FetchError as exc:
             return error_record(url, None, exc)
         except Exception as exc:  # a bug must cost one image, not its page
             return error_record(url, None, internal_error(exc))
+
+    async def _image_record(self, url: str, response: ImageResponse) -> ImageRecord:
+        """The image's record, after the follow-up ranges its format needs."""
+        settings = self.settings.fingerprint
+        if not fingerprintable(response, settings):
+            return image_record(url, None, response, settings)
+        follow_ups = await fetch_follow_ups(self.fetcher, url, response, settings)
+        return image_record(url, None, response, settings, follow_ups)
 
     def _counted(self, record: ImageRecord) -> ImageRecord:
         self.stats.count(record)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from crawler.errors import FetchError
 from crawler.fetch import ImageResponse
 from crawler.fingerprint import HASHED_PREFIX_BYTES, fingerprint
+from crawler.follow_up import FollowUps
 from crawler.formats.sniff import looks_like_html, sniff_format
 from crawler.headers import normalize_etag
 from crawler.models import ImageRecord
@@ -22,8 +23,13 @@ def error_record(url: str, page_url: str | None, error: FetchError) -> ImageReco
 
 
 def image_record(
-    url: str, page_url: str | None, response: ImageResponse, settings: FingerprintSettings
+    url: str,
+    page_url: str | None,
+    response: ImageResponse,
+    settings: FingerprintSettings,
+    follow_ups: FollowUps | None = None,
 ) -> ImageRecord:
+    """The record of an image from its prefix answer and the ranges fetched after it."""
     base = ImageRecord(
         url=url,
         final_url=response.url if response.url != url else None,
@@ -34,14 +40,22 @@ def image_record(
         etag_raw=response.etag,
         last_modified=response.last_modified,
         content_type=response.content_type,
-        bytes_fetched=response.bytes_fetched,
+        bytes_fetched=response.bytes_fetched + (follow_ups.bytes_fetched if follow_ups else 0),
+        range_requests=follow_ups.requests if follow_ups else 0,
+        follow_up_error=follow_ups.error.message if follow_ups and follow_ups.error else None,
     )
     problem = _problem(response, settings)
     if problem is not None:
         status, kind, message = problem
         return base.model_copy(update={"status": status, "error_kind": kind, "error": message})
-    fields = fingerprint(response.data, settings.sample_bytes)
+    buffer = follow_ups.buffer if follow_ups else None
+    fields = fingerprint(response.data, settings.sample_bytes, buffer, settings.content_bytes)
     return base.model_copy(update=vars(fields))
+
+
+def fingerprintable(response: ImageResponse, settings: FingerprintSettings) -> bool:
+    """Whether the answer will be fingerprinted (and so deserves follow-up ranges)."""
+    return _problem(response, settings) is None
 
 
 def _problem(response: ImageResponse, settings: FingerprintSettings) -> tuple[str, str, str] | None:

@@ -25,6 +25,9 @@ class FingerprintSettings(_Section):
     prefix_bytes: int = Field(10240, ge=HASHED_PREFIX_BYTES, le=16 * 1024 * 1024)
     min_image_bytes: int = Field(20480, ge=0)
     sample_bytes: int = Field(128, ge=1, le=HASHED_PREFIX_BYTES)
+    max_bytes_per_image: int = Field(262144, ge=HASHED_PREFIX_BYTES)
+    max_rounds: int = Field(4, ge=0, le=16)
+    content_bytes: int = Field(4096, ge=64, le=1024 * 1024)
 
 
 class OutputSettings(_Section):

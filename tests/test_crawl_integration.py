@@ -9,6 +9,7 @@ mtime-size format, EXIF with Pillow.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -16,8 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import exifread
 import pytest
 from PIL import Image
+
+from tests.test_formats_variants import strip_jpeg
 
 SAMPLES = {  # served name -> corpus file
     "img/canon.jpg": "jpeg/Canon_EOS_5D.jpg",
@@ -113,7 +117,11 @@ def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_
         assert record["status"] == "ok", record
         for key, value in expected_fields(site / name).items():
             assert record[key] == value, (name, key)
-        assert record["bytes_fetched"] == 10240
+        served = [line.split() for line in server.access_log() if line.split()[1] == "/" + name]
+        assert record["bytes_fetched"] == sum(int(fields[4]) for fields in served), name
+        assert record["range_requests"] == len(served) - 1, name
+        assert served[0][5] == '"bytes=0-10239"', name
+        assert 10240 <= record["bytes_fetched"] <= 262144, name
 
     small = by_url["/img/small.jpg"]
     assert (small["status"], small["error_kind"], small["image_size"]) == ("skipped", "too_small", 12898)
@@ -147,11 +155,19 @@ def test_bytes_on_the_wire_stay_near_the_prefix(tmp_path: Path, site: Path, ngin
     assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
     images = [line.split() for line in server.access_log() if "/img/" in line]
     assert images, "no image request reached nginx"
+    first: set[str] = set()
     for _method, uri, status, _sent, body_bytes, range_header, _request_bytes, _connection in images:
-        if status == "206":
+        if status == "206" and uri not in first:  # the prefix; follow-up ranges come after it
+            first.add(uri)
             assert int(body_bytes) == 10240, uri
             assert range_header == '"bytes=0-10239"', uri
     assert all(status != "200" for _method, _uri, status, *_ in images), "a full download happened"
+    sizes = {uri: (site / uri.lstrip("/")).stat().st_size for _m, uri, *_ in images if (site / uri.lstrip("/")).exists()}
+    fetched: dict[str, int] = {}
+    for _method, uri, _status, _sent, body_bytes, *_ in images:
+        fetched[uri] = fetched.get(uri, 0) + int(body_bytes)
+    for uri, size in sizes.items():
+        assert fetched[uri] <= min(size, 262144), uri
     assert not any(line.startswith("HEAD ") for line in server.access_log())
 
 
@@ -163,3 +179,31 @@ def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory) -> No
     connections = {line.split()[-1] for line in server.access_log()}
     assert len(server.access_log()) >= 10
     assert len(connections) == 1, f"{len(connections)} connections for {len(server.access_log())} requests"
+
+
+def test_adaptive_ranges_give_whole_file_exif_and_a_metadata_blind_content_hash(
+    tmp_path: Path, corpus: Path, nginx_factory
+) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    originals = {"late.jpg": "jpeg/Nikon_D60.jpg", "pentax.jpg": "jpeg/Pentax_ist_D.jpg", "eof.heic": "heic/exif-at-eof.heic"}
+    for served, source in originals.items():
+        shutil.copyfile(corpus / source, root / served)
+    (root / "stripped.jpg").write_bytes(strip_jpeg((corpus / "jpeg/Nikon_D60.jpg").read_bytes()))
+    server = nginx_factory(root)
+    (tmp_path / "urls.txt").write_text("".join(server.url(f"/{name}") + "\n" for name in [*originals, "stripped.jpg"]))
+    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    by_name = {str(r["url"]).rsplit("/", 1)[1]: r for r in load_records(tmp_path / "out")}
+    for served in originals:
+        data = (root / served).read_bytes()
+        whole = exifread.process_file(io.BytesIO(data), details=False)
+        expected = {k: str(v.printable).strip("\x00 ").strip() for k, v in whole.items() if hasattr(v, "printable")}
+        assert expected and by_name[served]["exif"] == expected, served
+    for served in ("late.jpg", "pentax.jpg"):
+        with Image.open(root / served) as image:
+            assert (by_name[served]["width"], by_name[served]["height"]) == image.size, served
+    late, stripped = by_name["late.jpg"], by_name["stripped.jpg"]
+    assert late["content_sha256"] is not None
+    assert late["content_sha256"] == stripped["content_sha256"]
+    assert late["sha256_first_10240_bytes"] != stripped["sha256_first_10240_bytes"]
+    assert by_name["pentax.jpg"]["content_sha256"] != late["content_sha256"]

@@ -42,6 +42,8 @@ MANY = 100_000
 BOMB_DECODED = 200 * 1024 * 1024
 
 SETTINGS = f"""
+[fingerprint]
+max_rounds = 0  # prefix only: these tests are about the prefix request; follow-ups have their own
 [limits]
 concurrency = 16
 per_host = 16

@@ -23,10 +23,12 @@ def settings(**overrides: Any) -> Settings:
     return load_settings(None, {"retries.backoff": 0.0, **overrides})
 
 
-def fetch(call: str, url: str = URL, **overrides: Any) -> Any:
+def fetch(call: str, url: str = URL, start: int | None = None, end: int | None = None, **overrides: Any) -> Any:
+    span = () if start is None else (start, end)
+
     async def go() -> Any:
         async with Fetcher(settings(**overrides)) as fetcher:
-            return await getattr(fetcher, call)(url)
+            return await getattr(fetcher, call)(url, *span)
 
     return asyncio.run(go())
 
@@ -222,3 +224,28 @@ def test_listed_page_cut_by_the_range_is_fetched_whole() -> None:
 def test_listed_image_is_an_image_response() -> None:
     respx.get(URL).mock(return_value=partial(JPEG, len(JPEG), **{"Content-Type": "image/jpeg"}))
     assert isinstance(fetch("fetch_any"), ImageResponse)
+
+
+@respx.mock
+def test_follow_up_range_reads_exactly_the_bytes_asked() -> None:
+    route = respx.get(URL).mock(
+        return_value=httpx.Response(206, content=JPEG[20000:30000], headers={"Content-Range": f"bytes 20000-29999/{len(JPEG)}"})
+    )
+    response = fetch("fetch_range", URL, start=20000, end=30000)
+    assert response.data == JPEG[20000:30000]
+    assert route.calls.last.request.headers["Range"] == "bytes=20000-29999"
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (httpx.Response(200, content=JPEG), "range_ignored"),
+        (httpx.Response(206, content=JPEG[:10000], headers={"Content-Range": "bytes 0-9999/51204"}), "bad_range"),
+    ],
+)
+def test_follow_up_range_from_a_lying_server_is_an_error(answer: httpx.Response, kind: str) -> None:
+    respx.get(URL).mock(return_value=answer)
+    with pytest.raises(FetchError) as caught:
+        fetch("fetch_range", URL, start=20000, end=30000)
+    assert caught.value.kind == kind

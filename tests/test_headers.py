@@ -13,17 +13,18 @@ from crawler.headers import content_range_total, normalize_etag, parse_retry_aft
     [("bytes 0-10239/51204", 51204), ("bytes 0-10239/*", None), ("BYTES 0-99 / 100", 100), (None, None)],
 )
 def test_content_range_total(value: str | None, total: int | None) -> None:
-    assert content_range_total(value, expect_start_at_zero=True) == total
+    assert content_range_total(value, expect_start=0) == total
 
 
 def test_unsatisfied_range_gives_the_total() -> None:
-    assert content_range_total("bytes */0", expect_start_at_zero=False) == 0
+    assert content_range_total("bytes */0", expect_start=None) == 0
+    assert content_range_total("bytes 20480-30719/51204", expect_start=20480) == 51204
 
 
 @pytest.mark.parametrize("value", ["bytes 5-10239/51204", "items 0-1/2", "bytes 0-10239"])
 def test_bad_content_range(value: str) -> None:
     with pytest.raises(FetchError) as caught:
-        content_range_total(value, expect_start_at_zero=True)
+        content_range_total(value, expect_start=0)
     assert caught.value.kind == "bad_range"
 
 
