@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from crawler.formats import analyze
-from crawler.formats.exif import read_exif_and_thumbnail
+from crawler.formats import Layout, analyze
 from crawler.formats.layout import CONTENT_BYTES
 from crawler.formats.sparse import SparseBuffer
 from crawler.perceptual import SOURCE_EXIF_THUMBNAIL, phash
@@ -60,20 +59,18 @@ def sample_offset(prefix_hash: str, available: int, sample_bytes: int = SAMPLE_B
 def fingerprint(
     data: bytes,
     sample_bytes: int = SAMPLE_BYTES,
-    buffer: SparseBuffer | None = None,
+    layout: Layout | None = None,
     content_bytes: int = CONTENT_BYTES,
 ) -> Fingerprint:
     """Fingerprint fields from an image's first bytes (``data``, any length).
 
-    ``buffer`` holds every byte fetched of the image (prefix included) for the
-    format-aware fields; without it they come from ``data`` alone.
+    ``layout`` is the format parsers' analysis of every byte fetched of the
+    image (the adaptive loop's last one); without it, ``data`` is analysed.
     """
     digest = prefix_sha256(data)
     offset = sample_offset(digest, len(data), sample_bytes)
-    buffer = buffer if buffer is not None else SparseBuffer.of(data)
-    layout = analyze(buffer, content_bytes)
-    exif, thumbnail = read_exif_and_thumbnail(buffer)
-    picture_hash = phash(thumbnail) if thumbnail else None
+    layout = layout if layout is not None else analyze(SparseBuffer.of(data), content_bytes)
+    picture_hash = phash(layout.thumbnail) if layout.thumbnail else None
     return Fingerprint(
         sha256_first_10240_bytes=digest,
         random_128_bytes_sample_start=data[offset : offset + sample_bytes].hex(),
@@ -86,5 +83,5 @@ def fingerprint(
         content_sha256=layout.content_sha256,
         perceptual_hash=picture_hash,
         perceptual_hash_source=SOURCE_EXIF_THUMBNAIL if picture_hash else None,
-        exif=exif,
+        exif=layout.exif,
     )

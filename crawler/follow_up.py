@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from crawler.errors import FetchError
 from crawler.fetch import Fetcher, ImageResponse
-from crawler.formats.adaptive import RangePolicy, rounds
+from crawler.formats import Layout, analyze
+from crawler.formats.adaptive import RangePolicy, Rounds
 from crawler.formats.sparse import SparseBuffer
 from crawler.settings import FingerprintSettings
 
@@ -24,6 +25,7 @@ from crawler.settings import FingerprintSettings
 @dataclass(frozen=True)
 class FollowUps:
     buffer: SparseBuffer  # the prefix and every range fetched after it
+    layout: Layout  # the analysis of the final buffer
     requests: int
     bytes_fetched: int
     error: FetchError | None = None
@@ -38,7 +40,8 @@ def policy(settings: FingerprintSettings) -> RangePolicy:
 async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> FollowUps:
     buffer = SparseBuffer.of(response.data, response.total_size)
     requests = fetched = 0
-    for planned in rounds(buffer, policy(settings)):
+    plan = Rounds(buffer, policy(settings))
+    for planned in plan:
         answers = await asyncio.gather(
             *(fetcher.fetch_range(url, start, end) for start, end in planned), return_exceptions=True
         )
@@ -53,5 +56,5 @@ async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, 
                 buffer.add(start, answer.data)
                 fetched += answer.bytes_fetched
         if failed is not None:
-            return FollowUps(buffer, requests, fetched, failed)
-    return FollowUps(buffer, requests, fetched)
+            return FollowUps(buffer, analyze(buffer, settings.content_bytes), requests, fetched, failed)
+    return FollowUps(buffer, plan.layout, requests, fetched)

@@ -48,8 +48,8 @@ def image_record(
     if problem is not None:
         status, kind, message = problem
         return base.model_copy(update={"status": status, "error_kind": kind, "error": message})
-    buffer = follow_ups.buffer if follow_ups else None
-    fields = fingerprint(response.data, settings.sample_bytes, buffer, settings.content_bytes)
+    layout = follow_ups.layout if follow_ups else None
+    fields = fingerprint(response.data, settings.sample_bytes, layout, settings.content_bytes)
     return base.model_copy(update=vars(fields))
 
 

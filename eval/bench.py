@@ -5,7 +5,9 @@ nginx on loopback serves a generated site (pages of 20 images; sizes spread
 log-uniformly from 20 KB to 5 MB, real camera JPEG headers, the rest sparse),
 behind a proxy that adds a fixed round-trip time (``delay_proxy.py``). Arms:
 
-1. ``crawler crawl`` on the page list;
+1. ``crawler crawl`` on the page list, prefix only (``--max-rounds 0``)
+   and with its default adaptive ranges (follow-up requests for EXIF and
+   image data past the prefix);
 2. the naive baseline (``naive.py``): thread pool, HEAD then Range GET per
    image, a new connection per request;
 3. full downloads of a sample of the same images (``naive.py --full``).
@@ -108,7 +110,7 @@ def run_arm(name: str, command: list[str], images: int, nginx: Nginx) -> Arm:
     )
 
 
-def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str) -> list[str]:
+def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, *extra: str) -> list[str]:
     urls = work / f"urls-{tag}.txt"
     urls.write_text("\n".join(pages) + "\n")
     settings = work / "settings.toml"
@@ -116,7 +118,7 @@ def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str) ->
         f"[limits]\nconcurrency = {concurrency}\nper_host = {concurrency}\n"
         f"[output]\ndir = \"{work / ('out-' + tag)}\"\n"
     )
-    return [sys.executable, "-m", "crawler", "--settings", str(settings), "crawl", str(urls), "--no-progress"]
+    return [sys.executable, "-m", "crawler", "--settings", str(settings), "crawl", str(urls), "--no-progress", *extra]
 
 
 def naive_command(work: Path, urls: list[str], threads: int, tag: str, full: bool = False) -> list[str]:
@@ -140,8 +142,10 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
         small = max(1, len(pages) // 10)
         arms = [
             run_arm("naive", naive_command(work, images, args.concurrency, "naive"), len(images), nginx),
-            run_arm("crawler", crawler_command(work, pages, args.concurrency, "all"), len(images), nginx),
-            run_arm("crawler_tenth", crawler_command(work, pages[:small], args.concurrency, "tenth"),
+            run_arm("crawler", crawler_command(work, pages, args.concurrency, "all", "--max-rounds", "0"),
+                    len(images), nginx),
+            run_arm("crawler_adaptive", crawler_command(work, pages, args.concurrency, "adaptive"), len(images), nginx),
+            run_arm("crawler_tenth", crawler_command(work, pages[:small], args.concurrency, "tenth", "--max-rounds", "0"),
                     min(len(images), small * IMAGES_PER_PAGE), nginx),
             run_arm("full", naive_command(work, images[: args.full_sample], args.concurrency, "full", full=True),
                     min(args.full_sample, len(images)), nginx),

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from crawler.formats import analyze
-from crawler.formats.adaptive import Fetched, RangePolicy, replay, rounds
+from crawler.formats.adaptive import Fetched, RangePolicy, Rounds, replay
 from crawler.formats.exif import read_exif, read_exif_sparse
 from crawler.formats.sniff import sniff_format
 from crawler.formats.sparse import SparseBuffer
@@ -122,7 +122,7 @@ def test_the_reported_exif_ranges_alone_hold_what_exifread_reads(path: Path) -> 
 def test_the_loop_works_when_the_server_does_not_say_the_size(corpus: Path, name: str) -> None:
     data = (corpus / name).read_bytes()
     buffer = SparseBuffer.of(data[:10240])  # Content-Range: bytes 0-10239/*
-    for planned in rounds(buffer, RangePolicy()):
+    for planned in Rounds(buffer, RangePolicy()):
         for start, end in planned:
             buffer.add(start, data[start:end])  # a range past the end comes back short
     assert read_exif_sparse(buffer) == read_exif(data)

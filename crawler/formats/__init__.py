@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from crawler.formats import gif, heic, jpeg, png, tiff, webp
 from crawler.formats.dimensions import read_dimensions
-from crawler.formats.exif import exif_misses
+from crawler.formats.exif import scan_exif
 from crawler.formats.layout import CONTENT_BYTES, Layout, merge_needs
 from crawler.formats.ranges import Range, plan_ranges
 from crawler.formats.sniff import sniff_format
@@ -51,9 +51,15 @@ def analyze(buffer: SparseBuffer, content_bytes: int = CONTENT_BYTES) -> Layout:
         missing = buffer.missing(0, _SNIFF_BYTES)
         return Layout(format=None, needs=tuple(missing))
     parser = PARSERS.get(fmt)
+    exif = scan_exif(buffer)  # one exifread pass gives the tags, the thumbnail and what it lacked
     if parser is None:
         dims = read_dimensions(head)
-        return Layout(format=fmt, width=dims[0] if dims else None, height=dims[1] if dims else None)
+        return Layout(
+            format=fmt, width=dims[0] if dims else None, height=dims[1] if dims else None,
+            exif=exif.tags, thumbnail=exif.thumbnail,
+        )
     layout = parser(buffer, content_bytes)
-    misses = exif_misses(buffer) if fmt in EXIFREAD_FOLLOWED else []
-    return dataclasses.replace(layout, format=fmt, needs=merge_needs(layout.needs, misses))
+    misses = exif.misses if fmt in EXIFREAD_FOLLOWED else ()
+    return dataclasses.replace(
+        layout, format=fmt, needs=merge_needs(layout.needs, misses), exif=exif.tags, thumbnail=exif.thumbnail
+    )

@@ -6,10 +6,11 @@ adds the bytes to the buffer, and asks for the next round. It ends when the
 layout needs nothing more, the byte cap is spent or the rounds run out::
 
     buffer = SparseBuffer.of(prefix, total)
-    for ranges in rounds(buffer, policy):
+    plan = Rounds(buffer, policy)
+    for ranges in plan:
         for start, end in ranges:        # half-open: Range: bytes=start-(end-1)
             buffer.add(start, fetch(start, end))
-    layout, exif = analyze(buffer, policy.content_bytes), read_exif_sparse(buffer)
+    layout = plan.layout                 # of the final buffer: format, EXIF, content hash
 
 The loop is a generator so that async callers drive it the same way.
 """
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from crawler.formats import analyze
-from crawler.formats.layout import CONTENT_BYTES
+from crawler.formats.layout import CONTENT_BYTES, Layout
 from crawler.formats.ranges import MERGE_GAP, MIN_REQUEST, Range, plan_ranges
 from crawler.formats.sparse import SparseBuffer
 
@@ -36,23 +37,38 @@ class RangePolicy:
     content_bytes: int = CONTENT_BYTES
 
 
-def rounds(buffer: SparseBuffer, policy: RangePolicy) -> Iterator[list[Range]]:
-    """Yield the ranges of each round; the caller adds their bytes to ``buffer`` in between."""
-    spent = buffer.bytes_known
-    for _ in range(policy.max_rounds):
-        layout = analyze(buffer, policy.content_bytes)
-        planned = plan_ranges(
-            layout.needs,
-            buffer.known,
-            policy.cap_bytes - spent,
-            policy.min_request,
-            merge_gap=policy.merge_gap,
-            total=buffer.total,
-        )
-        if not planned:
-            return
-        spent += sum(end - start for start, end in planned)
-        yield planned
+class Rounds:
+    """Iterate to get the ranges of each round; the caller adds their bytes to ``buffer`` in between.
+
+    When the iteration ends, ``layout`` is the analysis of the final buffer,
+    ready for the fingerprint (each analysis is an exifread pass: not redone).
+    """
+
+    def __init__(self, buffer: SparseBuffer, policy: RangePolicy) -> None:
+        self.buffer = buffer
+        self.policy = policy
+        self.layout = analyze(buffer, policy.content_bytes)
+
+    def __iter__(self) -> Iterator[list[Range]]:
+        buffer, policy = self.buffer, self.policy
+        spent = buffer.bytes_known
+        for round_number in range(policy.max_rounds):
+            if round_number:
+                self.layout = analyze(buffer, policy.content_bytes)
+            planned = plan_ranges(
+                self.layout.needs,
+                buffer.known,
+                policy.cap_bytes - spent,
+                policy.min_request,
+                merge_gap=policy.merge_gap,
+                total=buffer.total,
+            )
+            if not planned:
+                return
+            spent += sum(end - start for start, end in planned)
+            yield planned
+        if policy.max_rounds:  # the last round's bytes came in after the last analysis
+            self.layout = analyze(buffer, policy.content_bytes)
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class Fetched:
     buffer: SparseBuffer
     rounds: int  # follow-up round trips after the prefix
     bytes_fetched: int  # prefix included
+    layout: Layout  # the analysis of the final buffer
 
 
 def replay(data: bytes, policy: RangePolicy, prefix_bytes: int = 10240) -> Fetched:
@@ -71,9 +88,10 @@ def replay(data: bytes, policy: RangePolicy, prefix_bytes: int = 10240) -> Fetch
     """
     buffer = SparseBuffer.of(data[:prefix_bytes], len(data))
     count, fetched = 0, buffer.bytes_known
-    for planned in rounds(buffer, policy):
+    plan = Rounds(buffer, policy)
+    for planned in plan:
         count += 1
         for start, end in planned:
             buffer.add(start, data[start:end])
             fetched += len(data[start:end])
-    return Fetched(buffer, count, fetched)
+    return Fetched(buffer, count, fetched, plan.layout)

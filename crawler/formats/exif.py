@@ -14,9 +14,9 @@ missing read would cost a fetch round per missing range.)
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import exifread
@@ -39,19 +39,27 @@ def read_exif_sparse(buffer: SparseBuffer) -> dict[str, str]:
     return _tags(buffer.reader(strict=False))  # type: ignore[arg-type]
 
 
-def read_exif_and_thumbnail(buffer: SparseBuffer) -> tuple[dict[str, str], bytes | None]:
-    """:func:`read_exif_sparse` and the EXIF's JPEG thumbnail, in one pass of exifread."""
-    tags = _process(buffer.reader(strict=False))  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class ExifScan:
+    """One pass of exifread over the pieces held: what it found and what it lacked."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    thumbnail: bytes | None = None  # the EXIF's JPEG thumbnail
+    misses: tuple[Range, ...] = ()  # ranges exifread read that the buffer lacks
+
+
+def scan_exif(buffer: SparseBuffer) -> ExifScan:
+    """Tags, thumbnail and missing ranges, in one pass (exifread is pure Python: passes cost)."""
+    reader = buffer.reader(strict=False)
+    tags = _process(reader)  # type: ignore[arg-type]
     thumbnail = tags.get("JPEGThumbnail")
-    return _printables(tags), thumbnail if isinstance(thumbnail, bytes) and thumbnail else None
+    jpeg = isinstance(thumbnail, bytes) and thumbnail.startswith(b"\xff\xd8")
+    return ExifScan(_printables(tags), thumbnail if jpeg else None, tuple(reader.misses))  # type: ignore[arg-type]
 
 
 def exif_misses(buffer: SparseBuffer) -> list[Range]:
-    """The ranges exifread reads that the buffer lacks (thumbnail bytes excepted)."""
-    reader = buffer.reader(strict=False)
-    with contextlib.suppress(Exception):  # exifread raises many kinds on malformed input
-        exifread.process_file(reader, details=False, extract_thumbnail=False)  # type: ignore[arg-type]
-    return reader.misses
+    """The ranges exifread reads that the buffer lacks."""
+    return list(scan_exif(buffer).misses)
 
 
 def _tags(handle: BinaryIO) -> dict[str, str]:

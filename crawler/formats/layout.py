@@ -40,6 +40,8 @@ class Layout:
     image_data_offset: int | None = None
     content_sha256: str | None = None
     needs: tuple[Range, ...] = ()
+    exif: dict[str, str] = field(default_factory=dict)  # exifread's tags over the pieces held
+    thumbnail: bytes | None = None  # the EXIF's JPEG thumbnail
 
     @property
     def complete(self) -> bool:
