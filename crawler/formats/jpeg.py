@@ -43,12 +43,8 @@ def _walk(buffer: SparseBuffer, draft: Draft, tables: list[Range]) -> Range | No
     """Segments up to the first SOS; returns the SOS header's range, or None."""
     pos = 2
     for _ in range(_MAX_SEGMENTS):
-        try:
-            head = buffer.get(pos, 4)
-        except NeedBytes as need:
-            draft.walk_to(pos, need.ranges)
-            return None
-        if len(head) < 2:
+        head = draft.header(buffer, pos, 4)
+        if head is None or len(head) < 2:
             return None
         if head[0] != 0xFF:  # padding between segments: skip to the next FF, as decoders do
             pos = _resync(buffer, draft, pos)

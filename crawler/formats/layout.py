@@ -83,6 +83,14 @@ class Draft:
         self.needs.extend(missing)
         self.needs.append((pos, 2 * pos))
 
+    def header(self, buffer: SparseBuffer, pos: int, length: int) -> bytes | None:
+        """The ``length`` header bytes at ``pos``; None (after asking for them) when not held."""
+        try:
+            return buffer.get(pos, length)
+        except NeedBytes as need:
+            self.walk_to(pos, need.ranges)
+            return None
+
     def size(self, width: int, height: int) -> None:
         if width > 0 and height > 0:
             self.width, self.height = width, height

@@ -50,10 +50,8 @@ def _walk(buffer: SparseBuffer, draft: Draft, content: _Content) -> bool:
     """Chunks up to the end of the content input; True when it was reached."""
     pos = 8
     for _ in range(_MAX_CHUNKS):
-        try:
-            head = buffer.get(pos, 8)
-        except NeedBytes as need:
-            draft.walk_to(pos, need.ranges)
+        head = draft.header(buffer, pos, 8)
+        if head is None:
             return False
         length, kind = int.from_bytes(head[:4], "big"), head[4:8]
         if len(head) < 8 or length > _MAX_LENGTH or kind == b"IEND":

@@ -33,10 +33,8 @@ def _walk(buffer: SparseBuffer, draft: Draft, parts: list[bytes], content_bytes:
     """Chunks up to the bitstream (and EXIF if flagged); True when the content input is whole."""
     pos, wants_exif, whole, done = 12, False, True, False
     for _ in range(_MAX_CHUNKS):
-        try:
-            head = buffer.get(pos, 8)
-        except NeedBytes as need:
-            draft.walk_to(pos, need.ranges)
+        head = draft.header(buffer, pos, 8)
+        if head is None:
             return False
         if len(head) < 8:
             return done and whole
