@@ -22,12 +22,12 @@ class _Section(BaseModel):
 
 
 class FingerprintSettings(_Section):
-    prefix_bytes: int = Field(10240, ge=HASHED_PREFIX_BYTES, le=16 * 1024 * 1024)
-    min_image_bytes: int = Field(20480, ge=0)
-    sample_bytes: int = Field(128, ge=1, le=HASHED_PREFIX_BYTES)
-    max_bytes_per_image: int = Field(262144, ge=HASHED_PREFIX_BYTES)
-    max_rounds: int = Field(4, ge=0, le=16)
-    content_bytes: int = Field(4096, ge=64, le=1024 * 1024)
+    prefix_bytes: int = Field(default=10240, ge=HASHED_PREFIX_BYTES, le=16 * 1024 * 1024)
+    min_image_bytes: int = Field(default=20480, ge=0)
+    sample_bytes: int = Field(default=128, ge=1, le=HASHED_PREFIX_BYTES)
+    max_bytes_per_image: int = Field(default=262144, ge=HASHED_PREFIX_BYTES)
+    max_rounds: int = Field(default=4, ge=0, le=16)
+    content_bytes: int = Field(default=4096, ge=64, le=1024 * 1024)
 
 
 class OutputSettings(_Section):
@@ -35,31 +35,31 @@ class OutputSettings(_Section):
 
 
 class LimitsSettings(_Section):
-    concurrency: int = Field(32, ge=1, le=4096)
-    per_host: int = Field(6, ge=1, le=4096)
-    max_page_bytes: int = Field(5 * 1024 * 1024, ge=1024)
-    max_images_per_page: int = Field(1000, ge=1)
-    max_redirects: int = Field(10, ge=0, le=50)
+    concurrency: int = Field(default=32, ge=1, le=4096)
+    per_host: int = Field(default=6, ge=1, le=4096)
+    max_page_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_images_per_page: int = Field(default=1000, ge=1)
+    max_redirects: int = Field(default=10, ge=0, le=50)
 
 
 class TimeoutSettings(_Section):
-    connect: float = Field(10.0, gt=0)
-    read: float = Field(30.0, gt=0)
-    total: float = Field(60.0, gt=0)
-    onion_connect: float = Field(60.0, gt=0)
-    onion_read: float = Field(120.0, gt=0)
-    onion_total: float = Field(300.0, gt=0)
+    connect: float = Field(default=10.0, gt=0)
+    read: float = Field(default=30.0, gt=0)
+    total: float = Field(default=60.0, gt=0)
+    onion_connect: float = Field(default=60.0, gt=0)
+    onion_read: float = Field(default=120.0, gt=0)
+    onion_total: float = Field(default=300.0, gt=0)
 
 
 class RetrySettings(_Section):
-    attempts: int = Field(3, ge=1, le=20)
-    backoff: float = Field(1.0, ge=0)
-    max_backoff: float = Field(30.0, ge=0)
-    max_retry_after: float = Field(120.0, ge=0)
+    attempts: int = Field(default=3, ge=1, le=20)
+    backoff: float = Field(default=1.0, ge=0)
+    max_backoff: float = Field(default=30.0, ge=0)
+    max_retry_after: float = Field(default=120.0, ge=0)
 
 
 class HttpSettings(_Section):
-    user_agent: str = Field("crawler/0.1 (image fingerprinting; Range requests only)", min_length=1)
+    user_agent: str = Field(default="crawler/0.1 (image fingerprinting; Range requests only)", min_length=1)
 
 
 class TorSettings(_Section):
