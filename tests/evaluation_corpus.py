@@ -12,6 +12,7 @@ import io
 import random
 import tarfile
 from pathlib import Path
+from typing import Literal
 
 JFIF = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"  # 20 bytes
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -103,7 +104,7 @@ def write_corpus(root: Path, seed: int = 7) -> Path:
     return root
 
 
-def write_tar(path: Path, mode: str = "w", seed: int = 7) -> Path:
+def write_tar(path: Path, mode: Literal["w", "w:gz"] = "w", seed: int = 7) -> Path:
     """The same corpus as a tar archive (``mode`` "w:gz" for a compressed one)."""
     with tarfile.open(path, mode) as archive:
         for relative, data in sorted(corpus_files(seed).items()):

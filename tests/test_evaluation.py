@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import tarfile
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
+from crawler.evaluation import collect as collect_module
 from crawler.evaluation.collect import collect
 from crawler.evaluation.harness import Evaluation, evaluate
 from crawler.evaluation.hashing import HashParams
@@ -101,10 +103,14 @@ def test_one_worker_and_a_pool_agree(corpus_dir: Path, evaluation: Evaluation) -
     assert serial.inventory.images == evaluation.inventory.images
 
 
-@pytest.mark.parametrize("mode", ["w", "w:gz"])
-def test_tar_archive_gives_the_same_result(tmp_path: Path, evaluation: Evaluation, mode: str) -> None:
+@pytest.mark.parametrize(("mode", "workers"), [("w", 1), ("w:gz", 1), ("w", 2)])
+def test_tar_archive_gives_the_same_result(
+    tmp_path: Path, evaluation: Evaluation, mode: Literal["w", "w:gz"], workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collect_module, "_TAR_CHUNK", 3)  # many chunks, few in flight: every path taken
+    monkeypatch.setattr(collect_module, "_TAR_AHEAD", 1)
     archive = write_tar(tmp_path / "corpus.tar", mode)
-    from_tar = evaluate(archive, PARAMS)
+    from_tar = evaluate(archive, PARAMS, workers=workers)
     assert from_tar.inventory.kind == "tar"
     assert to_document(from_tar)["counts"] == EXPECTED_COUNTS
     assert from_tar.methods == evaluation.methods
@@ -146,11 +152,12 @@ def test_permission_denied_is_unreadable(tmp_path: Path) -> None:
     assert reasons["beta"].startswith("cannot list directory")
 
 
-def test_damaged_tar_keeps_what_was_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_damaged_tar_keeps_what_was_read(tmp_path: Path, workers: int) -> None:
     archive = write_tar(tmp_path / "corpus.tar")
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2])
-    result = evaluate(archive, PARAMS)
+    result = evaluate(archive, PARAMS, workers=workers)
     [problem] = result.inventory.unreadable
     assert problem.path == "corpus.tar" and problem.reason.startswith("archive damaged")
     assert 0 < len(result.inventory.images) < EXPECTED_COUNTS["images_evaluated"]

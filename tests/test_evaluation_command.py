@@ -10,6 +10,7 @@ import pytest
 
 from crawler.evaluation.command import add_arguments, report_paths, run
 from crawler.settings import Settings, load_settings
+from tests import variant_corpus
 from tests.evaluation_corpus import EXPECTED_COUNTS, EXPECTED_METHODS, write_corpus, write_tar
 
 
@@ -73,7 +74,9 @@ def test_min_image_bytes_option_overrides_the_settings(corpus_dir: Path, tmp_pat
 
 
 @pytest.mark.parametrize(
-    "bad", [["--sweep", "0"], ["--sweep", "a,b"], ["--workers", "0"], ["--min-image-bytes", "-1"]]
+    "bad",
+    [["--sweep", "0"], ["--sweep", "a,b"], ["--workers", "0"], ["--min-image-bytes", "-1"],
+     ["--content-sweep", "0"], ["--variants-sample", "0"]],
 )
 def test_bad_options_are_refused(bad: list[str]) -> None:
     with pytest.raises(SystemExit):
@@ -101,3 +104,39 @@ def test_unwritable_report_exits_1(corpus_dir: Path, tmp_path: Path) -> None:
 )
 def test_report_paths(given: str, markdown: str, json_name: str) -> None:
     assert report_paths(Path(given)) == (Path(markdown), Path(json_name))
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return variant_corpus.write(tmp_path_factory.mktemp("pictures"))
+
+
+def test_variants_sample_and_kept_folder(pictures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kept = tmp_path / "variants"
+    args = parse(str(pictures), "--variants-sample", "2", "--variants-dir", str(kept), "--report", str(tmp_path / "r"))
+    assert run(args, Settings()) == 0
+    document = json.loads((tmp_path / "r.json").read_text())
+    variants = document["variants"]
+    assert variants["originals"] == 2
+    assert variants["variants"] == len([p for p in kept.rglob("*") if p.is_file()]) > 0
+    assert set(variants["kinds"]) == {"stripped", "exif_edited", "comment_added", "resaved", "resized",
+                                      "resized_new_thumbnail"}
+    markdown = (tmp_path / "r.md").read_text()
+    assert "## Variant sets: recall per kind" in markdown and "| content_sha256 |" in markdown
+    assert "Variant sets: recall per kind" in capsys.readouterr().out
+
+
+def test_without_variants_the_report_has_none(pictures: Path, tmp_path: Path) -> None:
+    assert run(parse(str(pictures), "--report", str(tmp_path / "r"), "--content-sweep", "512"), Settings()) == 0
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["variants"] is None
+    assert document["content_sweep"]["lengths"] == [512, 4096]  # the settings' K is always swept
+    assert document["perceptual"] == {"thresholds": [0, 4, 8, 10], "default_threshold": 8, "images_with_hash": 4}
+    assert document["bytes_per_image"]["adaptive"]["max"] > document["bytes_per_image"]["fixed_prefix"]["max"]
+
+
+def test_variants_dir_must_be_empty(pictures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("")
+    assert run(parse(str(pictures), "--variants-dir", str(tmp_path / "full")), Settings()) == 2
+    assert "not an empty folder" in capsys.readouterr().err

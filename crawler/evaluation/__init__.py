@@ -1,9 +1,14 @@
-"""Evaluation harness: how often do prefix fingerprints call two different images the same?
+"""Evaluation harness: how often do the crawler's fingerprints call two different images the same?
 
 ``crawler eval DIR`` fingerprints every image of a folder or tar archive with
-the crawler's own code and scores each method against full-file SHA-256.
-Modules, one job each: ``sources`` (find and open files), ``hashing`` (one
-file -> keys), ``collect`` (all files, in parallel -> inventory), ``metrics``
-(pure pair counting), ``harness`` (the library call), ``report`` (JSON and
-Markdown), ``command`` (the CLI, the only module that prints).
+the crawler's own code (the adaptive range loop replayed over the file's
+bytes, then ``fingerprint``) and scores each method against full-file
+SHA-256; with ``--variants`` it also scores how well each method matches a
+picture to its own variants. Modules, one job each: ``sources`` (find and
+open files), ``hashing`` (one file -> keys), ``collect`` (all files, in
+parallel -> inventory), ``metrics`` (pure pair counting), ``near`` (pHash
+pairs within a distance), ``edits`` and ``variants`` (make variant sets),
+``robustness`` (score them), ``harness`` (the library call), ``report`` (the
+JSON document), ``tables`` and ``markdown`` (its renderings), ``command``
+(the CLI, the only module that prints).
 """

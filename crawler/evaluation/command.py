@@ -11,6 +11,11 @@ and its sibling with the other suffix. Without it, only the terminal shows
 the result. The tables go to stdout; the progress bar goes to stderr, and
 only when stderr is a terminal.
 
+``--variants`` also makes variant sets of the images (metadata stripped,
+EXIF edited, comment added, re-saved, resized) in a temporary folder, or in
+``--variants-dir DIR`` (kept), from all images or ``--variants-sample N`` of
+them, and reports how well each method matches a picture to its variants.
+
 Exit codes: 0 done (unreadable or non-image files do not fail a run), 1 the
 report could not be written, 2 DIR is neither a directory nor a tar archive.
 """
@@ -24,22 +29,31 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crawler.evaluation.harness import evaluate
-from crawler.evaluation.hashing import DEFAULT_SWEEP, HashParams
-from crawler.evaluation.report import (
+from crawler.evaluation.harness import VariantOptions, evaluate
+from crawler.evaluation.hashing import DEFAULT_CONTENT_SWEEP, DEFAULT_SWEEP, HashParams
+from crawler.evaluation.markdown import render_markdown
+from crawler.evaluation.report import Document, to_document
+from crawler.evaluation.sources import is_tar
+from crawler.evaluation.tables import (
+    BYTES_HEADERS,
+    CONTENT_HEADERS,
     METHOD_HEADERS,
+    PERCEPTUAL_HEADERS,
     SWEEP_HEADERS,
-    Document,
+    UNION_HEADERS,
+    bytes_rows,
+    content_rows,
     method_rows,
-    render_markdown,
+    perceptual_rows,
     summary_lines,
     sweep_rows,
-    to_document,
+    union_rows,
+    variant_headers,
+    variant_rows,
 )
-from crawler.evaluation.sources import is_tar
 from crawler.settings import Settings
 
 _TERMINAL_GROUPS, _TERMINAL_PATHS, _TERMINAL_NAMES = 10, 6, 10
@@ -56,8 +70,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sweep", metavar="N,N,...", type=_lengths,
                         default=",".join(str(n) for n in DEFAULT_SWEEP),
                         help="prefix lengths in bytes to sweep (default: %(default)s)")
+    parser.add_argument("--content-sweep", metavar="K,K,...", type=_lengths,
+                        default=",".join(str(n) for n in DEFAULT_CONTENT_SWEEP),
+                        help="image-data bytes K to sweep for content_sha256 (default: %(default)s)")
     parser.add_argument("--min-image-bytes", metavar="N", type=_non_negative_int, default=None,
                         help="evaluate only images of at least N bytes (default: fingerprint.min_image_bytes)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also make variant sets of the images and report recall per variant kind")
+    parser.add_argument("--variants-sample", metavar="N", type=_positive_int, default=None,
+                        help="make variants of a seeded sample of N images only (implies --variants)")
+    parser.add_argument("--variants-dir", metavar="DIR", type=Path, default=None,
+                        help="write the variants to DIR, which must be empty or new, and keep them "
+                        "(implies --variants; default: a temporary folder)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
 
 
@@ -70,10 +94,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     fingerprint = settings.fingerprint
     if args.min_image_bytes is not None:
         fingerprint = fingerprint.model_copy(update={"min_image_bytes": args.min_image_bytes})
-    params = HashParams.from_settings(fingerprint, tuple(args.sweep))
+    variants = _variant_options(args)
+    if variants is not None and variants.directory is not None and _not_empty(variants.directory):
+        print(f"crawler eval: --variants-dir {variants.directory}: not an empty folder", file=sys.stderr)
+        return 2
+    params = HashParams.from_settings(fingerprint, tuple(args.sweep), tuple(args.content_sweep))
     display = _Display() if sys.stderr.isatty() and not args.no_progress else None
     try:
-        evaluation = evaluate(source, params, args.workers, display)
+        evaluation = evaluate(source, params, args.workers, display, variants)
     finally:
         if display is not None:
             display.close()
@@ -85,6 +113,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0 if args.report is None else 1
     console.print(f"Report: {written[0]} and {written[1]}", highlight=False, markup=False)
     return 0
+
+
+def _variant_options(args: argparse.Namespace) -> VariantOptions | None:
+    if not (args.variants or args.variants_sample is not None or args.variants_dir is not None):
+        return None
+    return VariantOptions(args.variants_sample, args.variants_dir)
+
+
+def _not_empty(directory: Path) -> bool:
+    return directory.exists() and (not directory.is_dir() or any(directory.iterdir()))
 
 
 def report_paths(path: Path) -> tuple[Path, Path]:
@@ -102,7 +140,13 @@ def show(document: Document, console: Console) -> None:
     for line in summary_lines(document):
         console.print(line, highlight=False, markup=False)
     console.print(_table("Methods", METHOD_HEADERS, method_rows(document)))
+    console.print(_table("Bytes fetched per image", BYTES_HEADERS, bytes_rows(document)))
     console.print(_table("Prefix-length sweep", SWEEP_HEADERS, sweep_rows(document)))
+    console.print(_table("Content hash: K sweep", CONTENT_HEADERS, content_rows(document)))
+    console.print(_table("Thumbnail pHash: Hamming thresholds", PERCEPTUAL_HEADERS, perceptual_rows(document)))
+    if document["variants"] is not None:
+        console.print(_table("Variant sets: recall per kind", variant_headers(document), variant_rows(document)))
+        console.print(_table("Variant sets: originals and variants together", UNION_HEADERS, union_rows(document)))
     for name in document["main_methods"]:
         groups = document["methods"][name]["false_positive_groups"]
         _show_list(console, f"False-positive groups of {name}", [_joined(g) for g in groups], _TERMINAL_GROUPS)
@@ -151,17 +195,23 @@ def _write_report(document: Document, path: Path) -> tuple[Path, Path] | None:
 
 
 class _Display:
-    """A progress bar on stderr, started on the first report (after the workers fork)."""
+    """A progress bar on stderr, started on the first report (after the workers fork).
+
+    Each phase (hashing the source; making, then hashing, the variants)
+    starts again from 0: the bar then starts over.
+    """
 
     def __init__(self) -> None:
-        columns = (TextColumn("hashing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         self._bar = Progress(*columns, console=Console(stderr=True), transient=True)
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def __call__(self, done: int, total: int | None) -> None:
         if self._task is None:
             self._bar.start()
-            self._task = self._bar.add_task("hashing", total=total)
+            self._task = self._bar.add_task("eval", total=total)
+        elif done == 0:
+            self._bar.reset(self._task, total=total)
         self._bar.update(self._task, completed=done, total=total)
 
     def close(self) -> None:

@@ -1,34 +1,45 @@
 """One file's bytes -> its ground truth and the key each method matches it on.
 
-Each file is read once, as a stream: the first bytes (enough for the
-crawler's prefix and for the longest prefix of the sweep) are kept, and every
-byte goes through the full-file SHA-256, the ground truth. The crawler's keys
-come from :func:`crawler.fingerprint.fingerprint` called on the same first
-``prefix_bytes`` bytes the crawler would have fetched, so the harness measures
-the crawler's code, not a copy of it. Only the shorter sweep prefixes are
-hashed here, incrementally (each byte of the head is hashed once).
+Each file is read once, whole: every byte goes through the full-file
+SHA-256, the ground truth, and the bytes stand in for the server. The
+crawler's keys come from its own code: :func:`crawler.formats.adaptive.replay`
+runs the adaptive range loop over the bytes (what the crawler would fetch of
+the file, with the settings' byte cap, rounds and K), and
+:func:`crawler.fingerprint.fingerprint` turns the prefix and that analysis
+into the record's fields, so the harness measures the crawler, not a copy of
+it. The bytes the loop fetched are kept per image.
+
+Two sweeps are hashed alongside: SHA-256 of shorter prefixes (incrementally,
+each byte once) and ``content_sha256`` at other K (one more replay per K,
+which also says what that K costs in bytes).
 
 Files are classified the way the crawler treats them: empty, not an image
 (no known magic number), under ``min_image_bytes`` (the crawler skips those),
-or an image, which gets keys. Pure apart from reading the stream it is given.
+or an image, which gets keys. Pure apart from reading the file it is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from crawler.evaluation.sources import describe_error
 from crawler.fingerprint import HASHED_PREFIX_BYTES, fingerprint
+from crawler.follow_up import policy
+from crawler.formats.adaptive import Fetched, RangePolicy, replay
 from crawler.formats.sniff import sniff_format
 from crawler.settings import FingerprintSettings
 
 DEFAULT_SWEEP = (256, 512, 1024, 2048, 4096, 8192, 10240)
+DEFAULT_CONTENT_SWEEP = (256, 1024, 4096, 16384)
+PHASH_THRESHOLDS = (0, 4, 8, 10)
+DEFAULT_PHASH_THRESHOLD = 8  # bits of 64; chosen on the variant sets (eval/README.md)
 PREFIX_METHOD = f"prefix_sha256_{HASHED_PREFIX_BYTES}"
 PREFIX_SIZE_METHOD = f"{PREFIX_METHOD}+size"
-_READ_CHUNK = 1 << 20
+CONTENT_METHOD = "content_sha256"
 
 Kind = Literal["image", "small", "non_image", "empty", "unreadable"]
 
@@ -43,39 +54,72 @@ def sample_method(sample_bytes: int) -> str:
     return f"sample_{sample_bytes}"
 
 
+def content_method(content_bytes: int) -> str:
+    """Name of the method keyed on ``content_sha256`` with K = ``content_bytes``."""
+    return f"{CONTENT_METHOD}_{content_bytes}"
+
+
+def perceptual_method(threshold: int) -> str:
+    """Name of the method pairing images whose pHashes differ in at most ``threshold`` bits."""
+    return f"perceptual_hash<={threshold}"
+
+
 @dataclass(frozen=True)
 class HashParams:
-    """What to read and hash: the crawler's fingerprint settings plus the sweep."""
+    """What to read and hash: the crawler's fingerprint settings plus the sweeps."""
 
     prefix_bytes: int = 10240
     sample_bytes: int = 128
     min_image_bytes: int = 20480
     sweep: tuple[int, ...] = DEFAULT_SWEEP
+    policy: RangePolicy = field(default_factory=RangePolicy)
+    content_sweep: tuple[int, ...] = DEFAULT_CONTENT_SWEEP
 
     @classmethod
     def from_settings(
-        cls, settings: FingerprintSettings, sweep: tuple[int, ...] = DEFAULT_SWEEP
+        cls,
+        settings: FingerprintSettings,
+        sweep: tuple[int, ...] = DEFAULT_SWEEP,
+        content_sweep: tuple[int, ...] = DEFAULT_CONTENT_SWEEP,
     ) -> HashParams:
-        return cls(settings.prefix_bytes, settings.sample_bytes, settings.min_image_bytes, sweep)
+        return cls(
+            settings.prefix_bytes, settings.sample_bytes, settings.min_image_bytes, sweep, policy(settings), content_sweep
+        )
 
     @property
-    def head_bytes(self) -> int:
-        """How many leading bytes of each file are kept in memory."""
-        return max(self.prefix_bytes, *self.sweep)
+    def content_bytes(self) -> int:
+        """K of the crawler's ``content_sha256``."""
+        return self.policy.content_bytes
+
+    @property
+    def content_lengths(self) -> list[int]:
+        """Every K hashed: the sweep and the crawler's own."""
+        return sorted({*self.content_sweep, self.content_bytes})
 
     def main_methods(self) -> list[str]:
-        """The crawler's own keys: prefix hash, prefix hash with size, sample."""
-        return [PREFIX_METHOD, PREFIX_SIZE_METHOD, sample_method(self.sample_bytes)]
+        """The crawler's own fields: prefix hash, with size, sample, content hash, pHash."""
+        return [
+            PREFIX_METHOD,
+            PREFIX_SIZE_METHOD,
+            sample_method(self.sample_bytes),
+            CONTENT_METHOD,
+            perceptual_method(DEFAULT_PHASH_THRESHOLD),
+        ]
 
     def methods(self) -> list[str]:
-        """Every method name, the crawler's first, then the sweep (no repeats)."""
-        names = self.main_methods()
-        return names + [sweep_method(n) for n in sorted(self.sweep) if sweep_method(n) not in names]
+        """Every method keyed on equality, the crawler's first, then both sweeps (no repeats)."""
+        names = [PREFIX_METHOD, PREFIX_SIZE_METHOD, sample_method(self.sample_bytes), CONTENT_METHOD]
+        names += [sweep_method(n) for n in sorted(self.sweep) if sweep_method(n) not in names]
+        return names + [content_method(k) for k in self.content_lengths]
 
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
-    """What one file contributes: its class, ground truth and method keys."""
+    """What one file contributes: its class, ground truth, method keys and bytes fetched.
+
+    A method's key is absent when the image has none (no content hash, no
+    pHash); such an image never pairs under that method.
+    """
 
     path: str
     kind: Kind
@@ -83,58 +127,79 @@ class FileResult:
     sha256: str = ""
     format: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    perceptual_hash: str | None = None
+    fetched: dict[int, int] = field(default_factory=dict)  # K -> bytes the adaptive loop fetched
+    rounds: dict[int, int] = field(default_factory=dict)  # K -> its follow-up round trips
     error: str = ""
 
 
-def hash_stream(path: str, stream: IO[bytes], params: HashParams) -> FileResult:
-    """Read ``stream`` to its end once; raises what the stream raises."""
-    head = stream.read(params.head_bytes)
-    full = hashlib.sha256(head)
-    size = len(head)
-    while chunk := stream.read(_READ_CHUNK):
-        full.update(chunk)
-        size += len(chunk)
-    return classify(path, head, size, full.hexdigest(), params)
-
-
-def classify(path: str, head: bytes, size: int, sha256: str, params: HashParams) -> FileResult:
+def classify(path: str, data: bytes, params: HashParams) -> FileResult:
     """The file's class, and its keys when it is an image the crawler would keep."""
-    if size == 0:
+    if not data:
         return FileResult(path, "empty")
-    image_format = sniff_format(head)
+    sha256 = hashlib.sha256(data).hexdigest()
+    image_format = sniff_format(data[:16])
     if image_format is None:
-        return FileResult(path, "non_image", size, sha256)
-    if size < params.min_image_bytes:
-        return FileResult(path, "small", size, sha256, image_format)
-    return FileResult(path, "image", size, sha256, image_format, method_keys(head, size, params))
+        return FileResult(path, "non_image", len(data), sha256)
+    if len(data) < params.min_image_bytes:
+        return FileResult(path, "small", len(data), sha256, image_format)
+    return image_result(path, data, sha256, image_format, params)
 
 
-def method_keys(head: bytes, size: int, params: HashParams) -> dict[str, str]:
-    """Method name -> the key two images must share to be called duplicates."""
-    fields = fingerprint(head[: params.prefix_bytes], params.sample_bytes)
+def image_result(path: str, data: bytes, sha256: str, image_format: str, params: HashParams) -> FileResult:
+    """An image's keys, from what the crawler would fetch of it."""
+    fetched = replay(data, params.policy, params.prefix_bytes)
+    fields = fingerprint(data[: params.prefix_bytes], params.sample_bytes, fetched.layout, params.content_bytes)
     keys = {
         PREFIX_METHOD: fields.sha256_first_10240_bytes,
-        PREFIX_SIZE_METHOD: f"{fields.sha256_first_10240_bytes}:{size}",
+        PREFIX_SIZE_METHOD: f"{fields.sha256_first_10240_bytes}:{len(data)}",
         sample_method(params.sample_bytes): fields.random_128_bytes_sample_start,
     }
+    if fields.content_sha256 is not None:
+        keys[CONTENT_METHOD] = fields.content_sha256
+    keys.update(_prefix_sweep(data, params.sweep))
+    runs = _content_sweep(data, params, fetched)
+    keys.update({content_method(k): run.layout.content_sha256 for k, run in runs.items() if run.layout.content_sha256})
+    spent = {k: run.bytes_fetched for k, run in runs.items()}
+    rounds = {k: run.rounds for k, run in runs.items()}
+    return FileResult(path, "image", len(data), sha256, image_format, keys, fields.perceptual_hash, spent, rounds)
+
+
+def _prefix_sweep(data: bytes, lengths: tuple[int, ...]) -> dict[str, str]:
+    keys: dict[str, str] = {}
     digest = hashlib.sha256()
     done = 0
-    for length in sorted(params.sweep):
-        digest.update(head[done:length])
+    for length in sorted(lengths):
+        digest.update(data[done:length])
         done = length
         keys.setdefault(sweep_method(length), digest.hexdigest())
     return keys
 
 
+def _content_sweep(data: bytes, params: HashParams, crawler: Fetched) -> dict[int, Fetched]:
+    """K -> what the adaptive loop fetches with it (the crawler's own K is not replayed again)."""
+    return {
+        k: crawler
+        if k == params.content_bytes
+        else replay(data, dataclasses.replace(params.policy, content_bytes=k), params.prefix_bytes)
+        for k in params.content_lengths
+    }
+
+
 def hash_file(root: Path, path: str, params: HashParams) -> FileResult:
     """Hash ``root / path``; an error while opening or reading makes it unreadable."""
     try:
-        with open(root / path, "rb") as stream:
-            return hash_stream(path, stream, params)
+        data = (root / path).read_bytes()
     except OSError as exc:
         return FileResult(path, "unreadable", error=describe_error(exc))
+    return classify(path, data, params)
 
 
 def hash_files(root: str, paths: list[str], params: HashParams) -> list[FileResult]:
-    """A chunk of files, in one process; the unit of work of the process pool."""
+    """A chunk of files, in one process; the unit of work of the process pool for a folder."""
     return [hash_file(Path(root), path, params) for path in paths]
+
+
+def hash_members(members: list[tuple[str, bytes]], params: HashParams) -> list[FileResult]:
+    """A chunk of tar members already read; the unit of work of the process pool for an archive."""
+    return [classify(name, data, params) for name, data in members]

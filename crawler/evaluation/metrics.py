@@ -12,6 +12,12 @@ make 211 million pairs)::
     false negatives = true - true positives
     non-duplicate pairs = C(N, 2) - true pairs
 
+An image a method gives no key (no content hash, no pHash) pairs with
+nothing under it; ``keyed`` counts the images that have one. Methods that
+pair by distance rather than by equal keys (the pHash within T bits) are
+scored from their list of pairs by :func:`measure_pairs`, with the same
+definitions.
+
 Precision is None (undefined) when a method predicts no pair, recall is None
 when there is no true pair, and the false-positive rate is None when there is
 no non-duplicate pair. When no false positive is seen among n non-duplicate
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -34,6 +40,7 @@ class MethodMetrics:
 
     method: str
     images: int
+    keyed: int  # images the method gives a key (all, for the byte hashes)
     true_pairs: int
     predicted_groups: int
     predicted_pairs: int
@@ -68,18 +75,74 @@ def upper_bound_95(trials: int) -> float | None:
     return -math.expm1(math.log(0.05) / trials)
 
 
-def measure(method: str, paths: Sequence[str], truth: Sequence[str], keys: Sequence[str]) -> MethodMetrics:
-    """Confusion counts of ``keys`` against ``truth`` (full hashes), per image."""
+def measure(
+    method: str, paths: Sequence[str], truth: Sequence[str], keys: Sequence[str | None]
+) -> MethodMetrics:
+    """Confusion counts of ``keys`` against ``truth`` (full hashes), per image; None pairs with nothing."""
+    keyed = [(key, full) for key, full in zip(keys, truth, strict=True) if key is not None]
+    return _metrics(
+        method,
+        truth,
+        keyed=len(keyed),
+        predicted_groups=sum(1 for n in Counter(key for key, _ in keyed).values() if n > 1),
+        predicted_pairs=_pair_count(key for key, _ in keyed),
+        true_positives=_pair_count(keyed),
+        false_positive_groups=lambda: _mixed_groups(paths, truth, keys),
+    )
+
+
+def measure_pairs(
+    method: str, paths: Sequence[str], truth: Sequence[str], predicted: Sequence[tuple[int, int]], keyed: int
+) -> MethodMetrics:
+    """Confusion counts of a method given as its predicted pairs of image indices (each once)."""
+    members = sorted({index for pair in predicted for index in pair})
+    labels = component_labels(len(paths), predicted)
+    wrong = [(i, j) for i, j in predicted if truth[i] != truth[j]]
+    return _metrics(
+        method,
+        truth,
+        keyed=keyed,
+        predicted_groups=len({labels[index] for index in members}),
+        predicted_pairs=len(predicted),
+        true_positives=len(predicted) - len(wrong),
+        false_positive_groups=lambda: sorted(sorted((paths[i], paths[j])) for i, j in wrong),
+    )
+
+
+def component_labels(count: int, links: Iterable[tuple[int, int]]) -> list[int]:
+    """For each of ``count`` items, a label shared by exactly the items that ``links`` connect."""
+    parent = list(range(count))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for first, second in links:
+        parent[root(first)] = root(second)
+    return [root(index) for index in range(count)]
+
+
+def _metrics(
+    method: str,
+    truth: Sequence[str],
+    *,
+    keyed: int,
+    predicted_groups: int,
+    predicted_pairs: int,
+    true_positives: int,
+    false_positive_groups: Callable[[], list[list[str]]],
+) -> MethodMetrics:
     true_pairs = _pair_count(truth)
-    predicted_pairs = _pair_count(keys)
-    true_positives = _pair_count(zip(keys, truth, strict=True))
     false_positives = predicted_pairs - true_positives
-    non_duplicate = pairs(len(paths)) - true_pairs
+    non_duplicate = pairs(len(truth)) - true_pairs
     return MethodMetrics(
         method=method,
-        images=len(paths),
+        images=len(truth),
+        keyed=keyed,
         true_pairs=true_pairs,
-        predicted_groups=sum(1 for n in Counter(keys).values() if n > 1),
+        predicted_groups=predicted_groups,
         predicted_pairs=predicted_pairs,
         true_positives=true_positives,
         false_positives=false_positives,
@@ -89,7 +152,7 @@ def measure(method: str, paths: Sequence[str], truth: Sequence[str], keys: Seque
         recall=_ratio(true_positives, true_pairs),
         false_positive_rate=_ratio(false_positives, non_duplicate),
         false_positive_rate_upper_95=upper_bound_95(non_duplicate) if false_positives == 0 else None,
-        false_positive_groups=_mixed_groups(paths, truth, keys) if false_positives else [],
+        false_positive_groups=false_positive_groups() if false_positives else [],
     )
 
 
@@ -111,10 +174,11 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _mixed_groups(paths: Sequence[str], truth: Sequence[str], keys: Sequence[str]) -> list[list[str]]:
+def _mixed_groups(paths: Sequence[str], truth: Sequence[str], keys: Sequence[str | None]) -> list[list[str]]:
     """Predicted groups holding more than one distinct file: the false positives."""
     members: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
     for path, full, key in zip(paths, truth, keys, strict=True):
-        members[key].append((path, full))
+        if key is not None:
+            members[key].append((path, full))
     mixed = (group for group in members.values() if len({full for _, full in group}) > 1)
     return sorted(sorted(path for path, _ in group) for group in mixed)

@@ -1,0 +1,175 @@
+"""JSON document -> table rows and summary lines, shared by the terminal and the Markdown report.
+
+Every cell is a string, formatted here once, so the two renderings cannot
+disagree. Pure.
+"""
+
+from __future__ import annotations
+
+from crawler.evaluation.hashing import content_method, perceptual_method, sweep_method
+from crawler.evaluation.report import Document
+
+METHOD_HEADERS = (
+    "Method", "Predicted pairs", "TP", "FP", "FN", "Precision", "Recall", "FP rate", "95% upper (FP=0)", "Images keyed",
+)
+SWEEP_HEADERS = ("Prefix bytes", "Predicted pairs", "TP", "FP", "FP groups", "FP rate", "95% upper (FP=0)")
+CONTENT_HEADERS = (
+    "K bytes", "Images keyed", "Predicted pairs", "TP", "FP", "FN", "Bytes median", "Bytes p90", "With follow-ups",
+)
+PERCEPTUAL_HEADERS = ("Max distance", "Images with pHash", "Predicted pairs", "TP", "FP", "FN", "FP rate")
+BYTES_HEADERS = ("Fetch", "Median", "p90", "Mean", "Max")
+UNION_HEADERS = ("Method", "Predicted pairs", "Same picture", "FP", "Missed", "Recall", "FP rate", "95% upper (FP=0)")
+
+
+def fmt_int(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def fmt_rate(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "0" if value == 0 else f"{value:.2e}"
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count:,}/{total:,}"
+
+
+def method_rows(document: Document) -> list[list[str]]:
+    """One row per field the crawler records (the sweeps have their own tables)."""
+    return [_method_row(name, document["methods"][name]) for name in document["main_methods"]]
+
+
+def _method_row(name: str, m: Document) -> list[str]:
+    return [
+        name,
+        fmt_int(m["predicted_pairs"]),
+        fmt_int(m["true_positives"]),
+        fmt_int(m["false_positives"]),
+        fmt_int(m["false_negatives"]),
+        fmt_ratio(m["precision"]),
+        fmt_ratio(m["recall"]),
+        fmt_rate(m["false_positive_rate"]),
+        fmt_rate(m["false_positive_rate_upper_95"]),
+        _share(m["keyed"], m["images"]),
+    ]
+
+
+def sweep_rows(document: Document) -> list[list[str]]:
+    """One row per swept prefix length, shortest first."""
+    rows = []
+    for length in document["sweep"]["lengths"]:
+        m = document["methods"][sweep_method(length)]
+        rows.append([
+            fmt_int(length),
+            fmt_int(m["predicted_pairs"]),
+            fmt_int(m["true_positives"]),
+            fmt_int(m["false_positives"]),
+            fmt_int(len(m["false_positive_groups"])),
+            fmt_rate(m["false_positive_rate"]),
+            fmt_rate(m["false_positive_rate_upper_95"]),
+        ])
+    return rows
+
+
+def content_rows(document: Document) -> list[list[str]]:
+    """One row per K of the content hash: what it confuses, what it costs in bytes."""
+    rows = []
+    sweep = document["content_sweep"]
+    for k in sweep["lengths"]:
+        m, spent = document["methods"][content_method(k)], sweep["bytes"][str(k)]
+        counts = (m["predicted_pairs"], m["true_positives"], m["false_positives"], m["false_negatives"])
+        row = [fmt_int(k), _share(m["keyed"], m["images"]), *map(fmt_int, counts)]
+        follow_ups = _share(sweep["with_follow_ups"][str(k)], m["images"])
+        rows.append(row + [fmt_int(spent["median"]), fmt_int(spent["p90"]), follow_ups])
+    return rows
+
+
+def perceptual_rows(document: Document) -> list[list[str]]:
+    """One row per Hamming threshold of the thumbnail pHash."""
+    rows = []
+    for threshold in document["perceptual"]["thresholds"]:
+        m = document["methods"][perceptual_method(threshold)]
+        counts = (m["predicted_pairs"], m["true_positives"], m["false_positives"], m["false_negatives"])
+        rows.append([f"≤ {threshold}", _share(m["keyed"], m["images"]), *map(fmt_int, counts),
+                     fmt_rate(m["false_positive_rate"])])
+    return rows
+
+
+def bytes_rows(document: Document) -> list[list[str]]:
+    """Bytes per image: the fixed prefix against the adaptive ranges."""
+    settings, spread = document["settings"], document["bytes_per_image"]
+    names = {
+        "fixed_prefix": f"fixed prefix ({settings['prefix_bytes']:,} B)",
+        "adaptive": f"adaptive (cap {settings['max_bytes_per_image']:,} B, {settings['max_rounds']} rounds, "
+        f"K = {settings['content_bytes']:,})",
+    }
+    return [[names[key], *(fmt_int(spread[key][col]) for col in ("median", "p90", "mean", "max"))] for key in names]
+
+
+def variant_headers(document: Document) -> tuple[str, ...]:
+    methods = [_short(method) for method in document["variants"]["methods"]]
+    return ("Variant", "Pairs", "Not made", *methods, "content on both", "pHash on both")
+
+
+def _short(method: str) -> str:
+    """A narrow column header for a method name."""
+    return method.replace("prefix_sha256_", "prefix ").replace("perceptual_hash<=", "pHash ≤ ")
+
+
+def variant_rows(document: Document) -> list[list[str]]:
+    """Recall per variant kind and method: the share of (original, variant) pairs matched."""
+    variants = document["variants"]
+    rows = []
+    for kind, k in variants["kinds"].items():
+        recalls = [fmt_ratio(k["recall"][method]) for method in variants["methods"]]
+        skipped = fmt_int(sum(k["not_applicable"].values()))
+        coverage = [_share(k["content_coverage"], k["pairs"]), _share(k["perceptual_coverage"], k["pairs"])]
+        rows.append([kind, fmt_int(k["pairs"]), skipped, *recalls, *coverage])
+    return rows
+
+
+def union_rows(document: Document) -> list[list[str]]:
+    """Every method on the originals and their variants: same-picture pairs found, and false positives."""
+    rows = []
+    for name, m in document["variants"]["union"].items():
+        rows.append([
+            name,
+            fmt_int(m["predicted_pairs"]),
+            fmt_int(m["true_positives"]),
+            fmt_int(m["false_positives"]),
+            fmt_int(m["false_negatives"]),
+            fmt_ratio(m["recall"]),
+            fmt_rate(m["false_positive_rate"]),
+            fmt_rate(m["false_positive_rate_upper_95"]),
+        ])
+    return rows
+
+
+def summary_lines(document: Document) -> list[str]:
+    """The inventory and the ground truth in a few sentences."""
+    c, t, s = document["counts"], document["ground_truth"], document["settings"]
+    clean = document["sweep"]["shortest_without_false_positive"]
+    lines = [
+        f"Corpus: {document['corpus']} ({document['source']})",
+        f"Files seen: {fmt_int(c['files_seen'])}; images evaluated: {fmt_int(c['images_evaluated'])}; "
+        f"excluded under {fmt_int(s['min_image_bytes'])} bytes: {fmt_int(c['excluded_under_min_size'])}; "
+        f"non-image: {c['non_image']}; empty: {c['empty']}; unreadable: {c['unreadable']}; skipped: {c['skipped']}",
+        f"True duplicates (full-file SHA-256): {fmt_int(t['duplicate_groups'])} groups, "
+        f"{fmt_int(t['duplicate_pairs'])} pairs; non-duplicate pairs: {fmt_int(t['non_duplicate_pairs'])}",
+        "Shortest swept prefix with no false positive: "
+        + (f"{fmt_int(clean)} bytes" if clean is not None else "none of the swept lengths"),
+        f"Elapsed: {document['elapsed_seconds']:.2f} s with {s['workers']} worker(s) "
+        f"on {document['machine']['cpu_count']} CPU(s)",
+    ]
+    variants = document["variants"]
+    if variants is not None:
+        lines.append(
+            f"Variant sets: {fmt_int(variants['variants'])} variants of {fmt_int(variants['originals'])} images, "
+            f"{variants['elapsed_seconds']:.2f} s"
+        )
+    return lines
