@@ -122,14 +122,14 @@ class Crawl:
     async def _image(self, url: str) -> ImageRecord:
         """The record for an image URL; one seen earlier in this run is not fetched again.
 
-        A repeat (a logo on every page) gets a copy with ``bytes_fetched`` 0:
-        nothing was read for it.
+        A repeat (a logo on every page) gets a copy with ``bytes_fetched`` and
+        ``range_requests`` 0: nothing was read for it.
         """
         task = self._images.get(url)
         if task is not None:
             self._images.move_to_end(url)
             record = await asyncio.shield(task)
-            return self._counted(record.model_copy(update={"bytes_fetched": 0}))
+            return self._counted(record.model_copy(update={"bytes_fetched": 0, "range_requests": 0}))
         task = asyncio.ensure_future(self._fetch_image(url))
         self._images[url] = task
         while len(self._images) > _IMAGE_CACHE_SIZE:

@@ -51,6 +51,7 @@ def test_an_image_on_many_pages_is_fetched_once(tmp_path: Path) -> None:
     assert a["sha256_first_10240_bytes"] == b["sha256_first_10240_bytes"]
     assert (a["page_url"], b["page_url"]) == ("http://s.test/a", "http://s.test/b")
     assert sorted([a["bytes_fetched"], b["bytes_fetched"]]) == [0, 10240]
+    assert a["range_requests"] == b["range_requests"] == 0
     assert (stats.pages, stats.images_found, stats.fingerprinted) == (2, 2, 2)
 
 
