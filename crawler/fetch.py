@@ -120,14 +120,13 @@ class Fetcher:
     # -- attempts -------------------------------------------------------------
 
     async def _image_attempt(self, url: str) -> ImageResponse:
-        async with self._stream(url, self._range_headers()) as response:
+        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes)) as response:
             limit = self._settings.fingerprint.prefix_bytes
             data = await _read_prefix(response, _decoded(response), limit)
             return _image_response(response, data, limit)
 
     async def _range_attempt(self, url: str, start: int, end: int) -> RangeResponse:
-        headers = {"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"}
-        async with self._stream(url, headers) as response:
+        async with self._stream(url, _range_headers(start, end)) as response:
             if response.status_code != 206:
                 raise FetchError("range_ignored", f"asked for bytes {start}-{end - 1}, got HTTP {response.status_code}")
             content_range_total(response.headers.get("content-range"), expect_start=start)
@@ -141,7 +140,7 @@ class Fetcher:
 
     async def _any_attempt(self, url: str) -> ImageResponse | PageResponse | None:
         """The image or the page at ``url``; None for a page cut by the Range."""
-        async with self._stream(url, self._range_headers()) as response:
+        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes)) as response:
             chunks = _decoded(response)
             limit = self._settings.fingerprint.prefix_bytes
             data = await _read_prefix(response, chunks, limit)
@@ -152,10 +151,6 @@ class Fetcher:
             cap = self._settings.limits.max_page_bytes
             body = data + await _read_up_to(chunks, cap + 1 - len(data))
             return _page_response(response, body, cap)
-
-    def _range_headers(self) -> dict[str, str]:
-        last = self._settings.fingerprint.prefix_bytes - 1
-        return {"Range": f"bytes=0-{last}", "Accept-Encoding": "identity"}
 
     # -- plumbing -------------------------------------------------------------
 
@@ -255,6 +250,11 @@ class Fetcher:
             verify=self._tls,
             transport=self._transport,
         )
+
+
+def _range_headers(start: int, end: int) -> dict[str, str]:
+    """Headers asking for bytes ``[start, end)`` as they are stored (ranges are inclusive in HTTP)."""
+    return {"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"}
 
 
 async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> bytes:
