@@ -28,7 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from crawler.decoding import BodyDecoder
 from crawler.errors import FetchError, TransientError
-from crawler.formats.sniff import looks_like_html, sniff_format
+from crawler.formats.sniff import answers_html
 from crawler.headers import content_range_total, parse_retry_after
 from crawler.settings import Settings
 from crawler.tor import Route, route_for
@@ -299,10 +299,8 @@ async def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
 
 
 def _is_html(response: httpx.Response, data: bytes) -> bool:
-    if response.status_code == 416 or sniff_format(data) is not None:
-        return False  # a 416 answers for an empty file, never a page
-    content_type = response.headers.get("content-type", "").lower()
-    return "html" in content_type or looks_like_html(data)
+    # A 416 answers for an empty file, never a page, whatever error page it carries.
+    return response.status_code != 416 and answers_html(data, response.headers.get("content-type"))
 
 
 def _is_whole(response: httpx.Response, data: bytes) -> bool:

@@ -12,7 +12,7 @@ from crawler.errors import FetchError
 from crawler.fetch import ImageResponse
 from crawler.fingerprint import HASHED_PREFIX_BYTES, fingerprint
 from crawler.follow_up import FollowUps
-from crawler.formats.sniff import looks_like_html, sniff_format
+from crawler.formats.sniff import answers_html
 from crawler.headers import normalize_etag
 from crawler.models import ImageRecord
 from crawler.settings import FingerprintSettings
@@ -62,7 +62,7 @@ def _problem(response: ImageResponse, settings: FingerprintSettings) -> tuple[st
     """(status, error_kind, message) when the answer is not fingerprinted."""
     data, total = response.data, response.total_size
     # No bytes at all is an empty file (a 416 with its HTML error page), not HTML.
-    if data and sniff_format(data) is None and (looks_like_html(data) or "html" in (response.content_type or "")):
+    if data and answers_html(data, response.content_type):
         return ("error", "not_image", f"answered with {response.content_type or 'HTML'}, not an image")
     if total is not None and total < settings.min_image_bytes:
         return ("skipped", "too_small", f"image is {total} bytes, under the {settings.min_image_bytes}-byte minimum")

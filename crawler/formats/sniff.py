@@ -40,6 +40,13 @@ def sniff_format(data: bytes) -> str | None:
     return _isobmff(data)
 
 
+def answers_html(data: bytes, content_type: str | None) -> bool:
+    """An answer that is HTML and not an image: no image magic, and an HTML type or start."""
+    if sniff_format(data) is not None:
+        return False
+    return "html" in (content_type or "").lower() or looks_like_html(data)
+
+
 def looks_like_html(data: bytes) -> bool:
     """True when the bytes start like an HTML (or XHTML) document."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
