@@ -1,6 +1,7 @@
 """Command line: parse arguments, load settings, run, map errors to exit codes.
 
 Exit codes: 0 the run completed (per-URL failures are in the records),
+1 a worker process died (``limits.processes`` > 1; finished files are kept),
 2 usage, settings or input-file errors (nothing was fetched),
 130 interrupted by Ctrl-C (finished files are kept; rerun to resume).
 """
@@ -8,24 +9,21 @@ Exit codes: 0 the run completed (per-URL failures are in the records),
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from crawler import console
+from crawler import console, processes
 from crawler.errors import CrawlerError
 from crawler.evaluation import command as eval_command
-from crawler.fetch import Fetcher
 from crawler.models import ImageRecord
-from crawler.pipeline import Crawl, Stats
+from crawler.pipeline import Stats
 from crawler.settings import Settings, load_settings
-from crawler.store import Store
 from crawler.urls import read_url_list
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_SETTINGS = Path("settings.toml")
 
 # flag destination -> dotted settings key it overrides
@@ -33,6 +31,7 @@ _OVERRIDES = {
     "output": "output.dir",
     "concurrency": "limits.concurrency",
     "per_host": "limits.per_host",
+    "processes": "limits.processes",
     "prefix_bytes": "fingerprint.prefix_bytes",
     "min_image_bytes": "fingerprint.min_image_bytes",
     "max_rounds": "fingerprint.max_rounds",
@@ -67,19 +66,16 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
     if url_list.duplicates:
         print(f"{args.urls}: {url_list.duplicates} duplicate line(s) crawled once", file=sys.stderr)
     stats = Stats()
-    interrupted = False
-    with console.progress(stats, enabled=not args.no_progress):
-        try:
-            asyncio.run(_run_crawl(settings, url_list.urls, stats))
-        except KeyboardInterrupt:
-            interrupted = True
+    interrupted = failed = False
+    try:
+        processes.crawl(settings, url_list.urls, stats, lambda: console.progress(stats, enabled=not args.no_progress))
+    except KeyboardInterrupt:
+        interrupted = True
+    except processes.WorkerFailed as exc:
+        print(f"crawler: {exc}", file=sys.stderr)
+        failed = True
     console.print_summary(stats, settings.output.dir, interrupted)
-    return EXIT_INTERRUPTED if interrupted else EXIT_OK
-
-
-async def _run_crawl(settings: Settings, urls: list[str], stats: Stats) -> None:
-    async with Fetcher(settings) as fetcher:
-        await Crawl(settings, fetcher, Store(settings.output.dir), stats).run(urls)
+    return EXIT_INTERRUPTED if interrupted else EXIT_FAILED if failed else EXIT_OK
 
 
 def _schema(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("-o", "--output", type=Path, help="output folder (output.dir)")
     crawl.add_argument("--concurrency", type=int, help="requests at once overall (limits.concurrency)")
     crawl.add_argument("--per-host", type=int, help="requests at once per host (limits.per_host)")
+    crawl.add_argument("--processes", type=int, help="processes to crawl in; limits are split over them (limits.processes)")
     crawl.add_argument("--prefix-bytes", type=int, help="bytes fetched per image (fingerprint.prefix_bytes)")
     crawl.add_argument("--min-image-bytes", type=int, help="skip smaller images (fingerprint.min_image_bytes)")
     crawl.add_argument("--max-rounds", type=int, help="follow-up range rounds per image, 0: prefix only (fingerprint.max_rounds)")

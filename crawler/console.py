@@ -54,6 +54,8 @@ def print_summary(stats: Stats, output: Path, interrupted: bool) -> None:
         ("bytes downloaded", f"{_size(stats.bytes_fetched)} for images totalling {_size(stats.image_bytes_total)}"),
         ("output", str(output)),
     ]
+    if stats.processes > 1:
+        rows.insert(0, ("processes", str(stats.processes)))
     for name, value in rows:
         table.add_row(name, value)
     _stderr.print(table)

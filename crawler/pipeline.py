@@ -41,6 +41,7 @@ class Stats:
     errors: Counter[str] = field(default_factory=Counter)
     bytes_fetched: int = 0
     image_bytes_total: int = 0  # sum of the known total sizes of the images seen
+    processes: int = 1  # processes the crawl ran in (the sum over workers, each counting 1)
 
     def count(self, record: ImageRecord) -> None:
         self.bytes_fetched += record.bytes_fetched
@@ -65,7 +66,6 @@ class Crawl:
 
     async def run(self, urls: list[str]) -> Stats:
         self.stats.listed = len(urls)
-        self.store.remove_partial_files()
         queue: asyncio.Queue[str] = asyncio.Queue()
         for url in urls:
             queue.put_nowait(url)

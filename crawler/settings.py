@@ -37,6 +37,7 @@ class OutputSettings(_Section):
 class LimitsSettings(_Section):
     concurrency: int = Field(default=32, ge=1, le=4096)
     per_host: int = Field(default=6, ge=1, le=4096)
+    processes: int = Field(default=1, ge=1, le=256)
     max_page_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_images_per_page: int = Field(default=1000, ge=1)
     max_redirects: int = Field(default=10, ge=0, le=50)

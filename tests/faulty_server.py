@@ -117,6 +117,8 @@ class FaultyServer:
         self.hits: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()
         self.connections = 0
+        self.in_flight = 0  # requests being answered now
+        self.peak_in_flight = 0  # the most at once since the server started
         self.failures: list[str] = []  # unexpected server-side errors: a bug in a behaviour
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -162,6 +164,11 @@ class FaultyServer:
             self.hits[request.path] += 1
             attempt = self.hits[request.path]
         return Exchange(handler, request, attempt)
+
+    def _answering(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
     def _behaviour(self, path: str) -> Behaviour:
         if path in self.routes:
@@ -215,12 +222,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         faulty = self.server.faulty
         exchange = faulty._begin(self)
-        if faulty.delay:
-            exchange.sleep(faulty.delay)
+        faulty._answering(+1)
         try:
+            if faulty.delay:
+                exchange.sleep(faulty.delay)
             faulty._behaviour(exchange.request.path)(exchange)
         except OSError:  # ConnectionError, ssl.SSLError...
             self.close_connection = True  # the client went away, as behaviours provoke
+        finally:
+            faulty._answering(-1)
 
     do_HEAD = do_GET
 

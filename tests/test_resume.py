@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -58,8 +60,8 @@ class Site:
         store = Store(output)
         return {page for page in self.pages if store.path_for(page).is_file()}
 
-    def run(self, output: str) -> cli_process.Running:
-        return cli_process.start(self.workdir, *ARGS, "-o", output)
+    def run(self, output: str, *extra: str) -> cli_process.Running:
+        return cli_process.start(self.workdir, *ARGS, "-o", output, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -151,11 +153,15 @@ def test_killed_several_times_then_resumed_equals_an_uninterrupted_run(site: Sit
     assert_equals_reference(site, output)
 
 
-def test_ctrl_c_keeps_finished_files_prints_the_summary_and_exits_130(site: Site) -> None:
-    output = site.workdir / "interrupted"
-    running = site.run("interrupted")
+@pytest.mark.parametrize("processes", [1, 2])
+def test_ctrl_c_keeps_finished_files_prints_the_summary_and_exits_130(site: Site, processes: int) -> None:
+    name = f"interrupted-{processes}"
+    output = site.workdir / name
+    running = site.run(name, "--processes", str(processes))
+    workers = wait_for_workers(running, processes) if processes > 1 else []
     wait_for_requests(site, running, REQUESTS // 3)
-    running.process.send_signal(signal.SIGINT)
+    for pid in [running.process.pid, *workers]:  # as a terminal does: Ctrl-C reaches the whole process group
+        os.kill(pid, signal.SIGINT)
     result = cli_process.finish(running, timeout=30)
     assert result.returncode == 130, result.stderr
     assert "Traceback" not in result.stderr
@@ -168,10 +174,88 @@ def test_ctrl_c_keeps_finished_files_prints_the_summary_and_exits_130(site: Site
         assert without_timestamps({path: records}) == without_timestamps({path: site.reference[path]})
 
     since = len(site.server.requests)
-    rerun = cli_process.finish(site.run("interrupted"))
+    rerun = cli_process.finish(site.run(name, "--processes", str(processes)))
     assert rerun.returncode == 0, rerun.stderr
     assert f"{PAGES - len(files)} done now, {len(files)} done before" in rerun.stderr
     assert len(site.server.requests) - since == (PAGES - len(files)) * (1 + IMAGES_PER_PAGE)
+    assert_equals_reference(site, output)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for_workers(running: cli_process.Running, count: int) -> list[int]:
+    deadline = time.monotonic() + 10
+    while len(workers := children(running.process.pid)) < count:
+        assert time.monotonic() < deadline, f"{count} worker processes did not start"
+        time.sleep(0.01)
+    return workers
+
+
+def test_two_processes_write_what_one_writes_and_keep_the_limits_in_total(site: Site) -> None:
+    since = len(site.server.requests)
+    site.server.peak_in_flight = 0
+    result = cli_process.finish(site.run("two-processes", "--processes", "2"))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"processes\s+2\b", result.stderr)
+    assert_equals_reference(site, site.workdir / "two-processes")
+    requested = [request.path for request in site.server.requests[since:]]
+    assert len(requested) == len(set(requested)) == REQUESTS, "a URL was fetched twice or not at all"
+    # --concurrency 4 --per-host 4: two workers of 2 each, never 4 each
+    assert site.server.peak_in_flight <= 4
+
+
+def test_killing_the_parent_stops_its_workers_and_a_rerun_completes(site: Site) -> None:
+    running = site.run("parent-killed", "--processes", "2")
+    workers = wait_for_workers(running, 2)
+    wait_for_requests(site, running, 60)
+    running.process.send_signal(signal.SIGKILL)
+    cli_process.finish(running)
+    deadline = time.monotonic() + 5
+    while any(alive(worker) for worker in workers):
+        assert time.monotonic() < deadline, "orphaned workers went on crawling"
+        time.sleep(0.02)
+    output = site.workdir / "parent-killed"
+    finished = len(cli_process.load_files(output))
+    assert finished < PAGES
+    rerun = cli_process.finish(site.run("parent-killed", "--processes", "2"))
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{PAGES - finished} done now, {finished} done before" in rerun.stderr
+    assert_equals_reference(site, output)
+
+
+def test_a_worker_that_dies_is_reported_with_exit_1_and_a_rerun_completes(site: Site) -> None:
+    running = site.run("worker-killed", "--processes", "2")
+    workers = wait_for_workers(running, 2)
+    wait_for_requests(site, running, 60)
+    os.kill(workers[0], signal.SIGKILL)
+    result = cli_process.finish(running)
+    assert result.returncode == 1, result.stderr
+    assert "crawler-worker-" in result.stderr and "exit code -9" in result.stderr
+    assert "rerun to resume" in result.stderr and "listed URLs" in result.stderr
+    output = site.workdir / "worker-killed"
+    finished = len(cli_process.load_files(output))
+    assert finished < PAGES
+    rerun = cli_process.finish(site.run("worker-killed", "--processes", "2"))
+    assert rerun.returncode == 0, rerun.stderr
     assert_equals_reference(site, output)
 
 
