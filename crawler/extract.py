@@ -31,7 +31,6 @@ from html.parser import HTMLParser
 from typing import TypeAlias
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import UnicodeDammit
 
 __all__ = ["Extracted", "extract_image_urls"]
 
@@ -106,6 +105,8 @@ def _decode(html: bytes | str, encoding: str | None) -> str:
             return html.decode(encoding, errors="replace")
         except LookupError:  # an unknown charset name from the server
             pass
+    from bs4 import UnicodeDammit  # deferred: bs4 costs 50 ms at start-up, and only pages need it
+
     dammit = UnicodeDammit(html, is_html=True)
     return dammit.unicode_markup or html.decode("utf-8", errors="replace")
 

@@ -10,7 +10,6 @@ proxy down, 5xx...): a later run refetches that page and replaces the file.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -48,11 +47,11 @@ class Store:
     def write(self, url: str, records: list[ImageRecord]) -> Path:
         path = self.path_for(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps(_RECORDS.dump_python(records, mode="json"), indent=2, ensure_ascii=False)
+        payload = _RECORDS.dump_json(records, indent=2)  # UTF-8, as json.dumps(..., ensure_ascii=False)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=_TEMP_SUFFIX)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload + "\n")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload + b"\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, path)

@@ -5,16 +5,24 @@ nginx on loopback serves a generated site (pages of 20 images; sizes spread
 log-uniformly from 20 KB to 5 MB, real camera JPEG headers, the rest sparse),
 behind a proxy that adds a fixed round-trip time (``delay_proxy.py``). Arms:
 
-1. ``crawler crawl`` on the page list, prefix only (``--max-rounds 0``)
-   and with its default adaptive ranges (follow-up requests for EXIF and
-   image data past the prefix);
-2. the naive baseline (``naive.py``): thread pool, HEAD then Range GET per
+1. the naive baseline (``naive.py``): thread pool, HEAD then Range GET per
    image, a new connection per request;
-3. full downloads of a sample of the same images (``naive.py --full``).
+2. bare httpx (``bare_httpx.py``): the crawler's image requests with no
+   parsing at all, in one process and in one per core: what this rig allows
+   an httpx client;
+3. ``crawler crawl`` on the page list, prefix only (``--max-rounds 0``), in
+   one process and in one per core (``--processes``), and with its default
+   adaptive ranges (follow-up requests for EXIF and image data past the
+   prefix); a tenth of the pages, for memory growth;
+4. full downloads of a sample of the same images (``naive.py --full``).
 
 Bytes on the wire come from nginx's access log (request length + bytes sent),
-CPU seconds and peak memory from each arm's rusage. Figures are reported as
-ratios to the baseline measured in the same run, since the machine is shared.
+CPU seconds and peak memory from each arm's rusage (children included; peak
+memory is the largest process's). Rates are given over the wall clock
+(Python start-up included, ~0.4 s) and over the time requests were in flight
+(from the server's log: first arrival to last answer, plus two round trips
+for the first connection and request). Figures are reported as ratios to the
+baseline measured in the same run, since the machine is shared.
 
 Usage: ``python eval/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64]``
 """
@@ -32,6 +40,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -53,10 +62,15 @@ class Arm:
     requests: int
     wire_bytes: int  # request bytes + response bytes, all requests of the arm
     image_wire_bytes: int  # the same, image requests only
+    in_flight_seconds: float  # first request's arrival to last answer (server clock), plus two round trips
 
     @property
     def images_per_second(self) -> float:
         return self.images / self.wall_seconds
+
+    @property
+    def images_per_second_in_flight(self) -> float:
+        return self.images / self.in_flight_seconds
 
     @property
     def wire_bytes_per_image(self) -> float:
@@ -87,8 +101,8 @@ def make_site(root: Path, images: int, seed: int = 7) -> list[str]:
     return paths
 
 
-def run_arm(name: str, command: list[str], images: int, nginx: Nginx) -> Arm:
-    """Run one arm as a child process; measure wall, CPU, memory, log bytes."""
+def run_arm(name: str, command: list[str], images: int, nginx: Nginx, rtt: float) -> Arm:
+    """Run one arm as a child process; measure wall, CPU, memory, log bytes and times."""
     before = len(nginx.access_log())
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -98,6 +112,8 @@ def run_arm(name: str, command: list[str], images: int, nginx: Nginx) -> Arm:
         raise RuntimeError(f"{name} failed: {process.stderr.read().decode() if process.stderr else ''}")
     lines = [line.split() for line in nginx.access_log()[before:]]
     wire = [(fields[1], int(fields[3]) + int(fields[6])) for fields in lines]
+    answered = [float(fields[8]) for fields in lines]  # $msec: when the answer was sent
+    arrived = [float(fields[8]) - float(fields[9]) for fields in lines]  # minus $request_time
     return Arm(
         name=name,
         images=images,
@@ -107,10 +123,11 @@ def run_arm(name: str, command: list[str], images: int, nginx: Nginx) -> Arm:
         requests=len(lines),
         wire_bytes=sum(size for _, size in wire),
         image_wire_bytes=sum(size for uri, size in wire if uri.startswith("/img/")),
+        in_flight_seconds=max(answered) - min(arrived) + 2 * rtt,
     )
 
 
-def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, *extra: str) -> list[str]:
+def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, processes: int, *extra: str) -> list[str]:
     urls = work / f"urls-{tag}.txt"
     urls.write_text("\n".join(pages) + "\n")
     settings = work / "settings.toml"
@@ -118,13 +135,20 @@ def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, *e
         f"[limits]\nconcurrency = {concurrency}\nper_host = {concurrency}\n"
         f"[output]\ndir = \"{work / ('out-' + tag)}\"\n"
     )
-    return [sys.executable, "-m", "crawler", "--settings", str(settings), "crawl", str(urls), "--no-progress", *extra]
+    return [sys.executable, "-m", "crawler", "--settings", str(settings), "crawl", str(urls), "--no-progress",
+            "--processes", str(processes), *extra]
 
 
 def naive_command(work: Path, urls: list[str], threads: int, tag: str, full: bool = False) -> list[str]:
     path = work / f"images-{tag}.txt"
     path.write_text("\n".join(urls) + "\n")
     return [sys.executable, str(REPO / "eval" / "naive.py"), str(path), str(threads)] + (["--full"] if full else [])
+
+
+def bare_command(work: Path, urls: list[str], concurrency: int, processes: int) -> list[str]:
+    path = work / "images-bare.txt"
+    path.write_text("\n".join(urls) + "\n")
+    return [sys.executable, str(REPO / "eval" / "bare_httpx.py"), str(path), str(concurrency), str(processes)]
 
 
 def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
@@ -140,15 +164,23 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
         pages = [f"{base}/page{i}.html" for i in range(math.ceil(args.images / IMAGES_PER_PAGE))]
         images = [base + p for p in paths]
         small = max(1, len(pages) // 10)
+        cores = os.cpu_count() or 1
+        rtt = args.rtt_ms / 1000
+        conc = args.concurrency
+        prefix_only = ("--max-rounds", "0")
         arms = [
-            run_arm("naive", naive_command(work, images, args.concurrency, "naive"), len(images), nginx),
-            run_arm("crawler", crawler_command(work, pages, args.concurrency, "all", "--max-rounds", "0"),
-                    len(images), nginx),
-            run_arm("crawler_adaptive", crawler_command(work, pages, args.concurrency, "adaptive"), len(images), nginx),
-            run_arm("crawler_tenth", crawler_command(work, pages[:small], args.concurrency, "tenth", "--max-rounds", "0"),
-                    min(len(images), small * IMAGES_PER_PAGE), nginx),
-            run_arm("full", naive_command(work, images[: args.full_sample], args.concurrency, "full", full=True),
-                    min(args.full_sample, len(images)), nginx),
+            run_arm("naive", naive_command(work, images, conc, "naive"), len(images), nginx, rtt),
+            run_arm("bare_httpx", bare_command(work, images, conc, 1), len(images), nginx, rtt),
+            run_arm(f"bare_httpx_{cores}p", bare_command(work, images, conc, cores), len(images), nginx, rtt),
+            run_arm("crawler", crawler_command(work, pages, conc, "one", 1, *prefix_only), len(images), nginx, rtt),
+            run_arm(f"crawler_{cores}p", crawler_command(work, pages, conc, "cores", cores, *prefix_only),
+                    len(images), nginx, rtt),
+            run_arm(f"crawler_adaptive_{cores}p", crawler_command(work, pages, conc, "adaptive", cores),
+                    len(images), nginx, rtt),
+            run_arm("crawler_tenth", crawler_command(work, pages[:small], conc, "tenth", 1, *prefix_only),
+                    min(len(images), small * IMAGES_PER_PAGE), nginx, rtt),
+            run_arm("full", naive_command(work, images[: args.full_sample], conc, "full", full=True),
+                    min(args.full_sample, len(images)), nginx, rtt),
         ]
     finally:
         proxy.terminate()
@@ -159,13 +191,18 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
 
 def summarize(args: argparse.Namespace, arms: list[Arm]) -> dict[str, object]:
     by_name = {arm.name: arm for arm in arms}
+    cores = os.cpu_count() or 1
     naive, crawler, tenth = by_name["naive"], by_name["crawler"], by_name["crawler_tenth"]
+    best, bare = by_name[f"crawler_{cores}p"], by_name[f"bare_httpx_{cores}p"]
     bound = args.concurrency / (args.rtt_ms / 1000)
     one_request = crawler.image_wire_bytes / crawler.images  # measured prefix + headers of one request
     return {
         "settings": {"images": args.images, "rtt_ms": args.rtt_ms, "concurrency": args.concurrency,
-                     "full_sample": args.full_sample, "cores": os.cpu_count()},
+                     "full_sample": args.full_sample, "cores": cores},
         "arms": [{**asdict(arm), "images_per_second": arm.images_per_second,
+                  "images_per_second_in_flight": arm.images_per_second_in_flight,
+                  "share_of_bound": arm.images_per_second / bound,
+                  "share_of_bound_in_flight": arm.images_per_second_in_flight / bound,
                   "wire_bytes_per_image": arm.wire_bytes_per_image, "cpu_ms_per_image": arm.cpu_ms_per_image}
                  for arm in arms],
         "ratios_to_naive": {
@@ -178,32 +215,36 @@ def summarize(args: argparse.Namespace, arms: list[Arm]) -> dict[str, object]:
             for arm in arms
         },
         "latency_bound_images_per_second": bound,
-        "crawler_share_of_bound": crawler.images_per_second / bound,
+        "reachable_share_with_pages": crawler.images / crawler.requests,  # page requests take slots too
+        "crawler_share_of_bound": best.images_per_second / bound,
+        "crawler_share_of_bound_in_flight": best.images_per_second_in_flight / bound,
+        "crawler_share_of_bare_httpx_in_flight": best.images_per_second_in_flight / bare.images_per_second_in_flight,
         "crawler_wire_bytes_per_image_over_prefix": crawler.wire_bytes / crawler.images / one_request,
         "memory_growth_tenfold_images": crawler.peak_rss_mb / tenth.peak_rss_mb,
     }
 
 
-def markdown(result: dict[str, object]) -> str:
-    settings = result["settings"]
-    assert isinstance(settings, dict)
+def markdown(result: dict[str, Any]) -> str:
+    settings, arms, ratios = result["settings"], result["arms"], result["ratios_to_naive"]
+    cores = settings["cores"]
     lines = [
         "# Benchmark result", "",
         f"{settings['images']} images on {settings['images'] // IMAGES_PER_PAGE} pages, "
         f"round trip {settings['rtt_ms']} ms, concurrency {settings['concurrency']}, "
-        f"{settings['cores']} cores; full downloads on {settings['full_sample']} of the images.", "",
-        "| arm | images | images/s | wire bytes/image | CPU ms/image | peak RSS MB | requests |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"{cores} cores; full downloads on {settings['full_sample']} of the images. "
+        f"`_{cores}p`: in {cores} processes. Rates over the wall clock include Python's start-up; "
+        "rates in flight run from the first request to the last answer.", "",
+        "| arm | images | images/s | of bound | images/s in flight | of bound | wire bytes/image "
+        "| CPU ms/image | peak RSS MB | requests |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    arms = result["arms"]
-    assert isinstance(arms, list)
     for arm in arms:
         lines.append(
-            f"| {arm['name']} | {arm['images']} | {arm['images_per_second']:.0f} | {arm['wire_bytes_per_image']:.0f} "
-            f"| {arm['cpu_ms_per_image']:.2f} | {arm['peak_rss_mb']:.0f} | {arm['requests']} |"
+            f"| {arm['name']} | {arm['images']} | {arm['images_per_second']:.0f} | {100 * arm['share_of_bound']:.0f}% "
+            f"| {arm['images_per_second_in_flight']:.0f} | {100 * arm['share_of_bound_in_flight']:.0f}% "
+            f"| {arm['wire_bytes_per_image']:.0f} | {arm['cpu_ms_per_image']:.2f} | {arm['peak_rss_mb']:.0f} "
+            f"| {arm['requests']} |"
         )
-    ratios = result["ratios_to_naive"]
-    assert isinstance(ratios, dict)
     lines += ["", "Ratios to the naive baseline (same run):", "",
               "| arm | images/s | wire bytes/image | CPU/image | peak RSS |", "| --- | ---: | ---: | ---: | ---: |"]
     for name, ratio in ratios.items():
@@ -211,11 +252,15 @@ def markdown(result: dict[str, object]) -> str:
                      f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
     lines += [
         "",
-        f"- latency bound (concurrency / RTT): {result['latency_bound_images_per_second']:.0f} images/s; "
-        f"the crawler reached {100 * float(result['crawler_share_of_bound']):.0f}% of it",  # type: ignore[arg-type]
+        f"- latency bound (concurrency / RTT): {result['latency_bound_images_per_second']:.0f} images/s; the "
+        f"crawler's page requests take slots too, so it can reach at most "
+        f"{100 * result['reachable_share_with_pages']:.1f}% of it in images",
+        f"- crawler in {cores} processes: {100 * result['crawler_share_of_bound']:.0f}% of the bound over the wall "
+        f"clock, {100 * result['crawler_share_of_bound_in_flight']:.0f}% in flight; "
+        f"{100 * result['crawler_share_of_bare_httpx_in_flight']:.0f}% of bare httpx in as many processes",
         f"- crawler wire bytes per image, pages included, over one prefix request's bytes: "
-        f"{float(result['crawler_wire_bytes_per_image_over_prefix']):.3f}",  # type: ignore[arg-type]
-        f"- crawler peak memory, 10x images over 1x: {float(result['memory_growth_tenfold_images']):.2f}",  # type: ignore[arg-type]
+        f"{result['crawler_wire_bytes_per_image_over_prefix']:.3f}",
+        f"- crawler peak memory, 10x images over 1x: {result['memory_growth_tenfold_images']:.2f}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -25,7 +25,7 @@ http {{
         image/webp webp; image/tiff tif tiff; image/heic heic; text/plain txt;
     }}
     default_type application/octet-stream;
-    log_format bytes '$request_method $request_uri $status $bytes_sent $body_bytes_sent "$http_range" $request_length $connection';
+    log_format bytes '$request_method $request_uri $status $bytes_sent $body_bytes_sent "$http_range" $request_length $connection $msec $request_time';
     access_log {state}/access.log bytes;
     client_body_temp_path {state}/body;
     proxy_temp_path {state}/proxy;

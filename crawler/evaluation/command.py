@@ -27,12 +27,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crawler.evaluation.harness import VariantOptions, evaluate
 from crawler.evaluation.hashing import DEFAULT_CONTENT_SWEEP, DEFAULT_SWEEP, HashParams
 from crawler.evaluation.markdown import render_markdown
 from crawler.evaluation.report import Document, to_document
@@ -55,6 +55,9 @@ from crawler.evaluation.tables import (
     variant_rows,
 )
 from crawler.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.evaluation.harness import VariantOptions
 
 _TERMINAL_GROUPS, _TERMINAL_PATHS, _TERMINAL_NAMES = 10, 6, 10
 
@@ -87,6 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate ``args.source``, print the tables, write the report; the exit code."""
+    # deferred, with NumPy: every ``crawler crawl`` builds this command's parser, and would pay 50 ms
+    from crawler.evaluation.harness import evaluate
+
     source: Path = args.source
     if not (source.is_dir() or is_tar(source)):
         print(f"crawler eval: {source}: not a directory or a tar archive", file=sys.stderr)
@@ -116,6 +122,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _variant_options(args: argparse.Namespace) -> VariantOptions | None:
+    from crawler.evaluation.harness import VariantOptions
+
     if not (args.variants or args.variants_sample is not None or args.variants_dir is not None):
         return None
     return VariantOptions(args.variants_sample, args.variants_dir)

@@ -15,12 +15,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.evaluation.harness import Evaluation
 from crawler.evaluation.hashing import DEFAULT_PHASH_THRESHOLD, PHASH_THRESHOLDS, FileResult
 from crawler.evaluation.metrics import pairs
-from crawler.evaluation.robustness import VariantEvaluation
+
+if TYPE_CHECKING:  # these pull in NumPy, which `crawler crawl` does not need at start-up
+    from crawler.evaluation.harness import Evaluation
+    from crawler.evaluation.robustness import VariantEvaluation
 
 Document = dict[str, Any]
 

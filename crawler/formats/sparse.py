@@ -131,14 +131,21 @@ class SparseReader:
         self._strict = strict
         self._pos = 0
         self._misses: list[Range] = []
+        # The common case, served without bisecting: a read inside the piece
+        # at offset 0. exifread makes thousands of 2- and 4-byte reads per
+        # file; this path more than halves its time over a buffer. (Pieces
+        # added later are still read, by the general path.)
+        self._first = buffer._pieces[0] if buffer._starts[:1] == [0] else b""
+        self._first_end = len(self._first) if buffer.total is None else min(len(self._first), buffer.total)
 
     def read(self, size: int | None = -1) -> bytes:
+        pos = self._pos
+        if size is not None and 0 <= size and 0 <= pos and pos + size <= self._first_end:
+            self._pos = pos + size
+            return self._first[pos : pos + size]
         if size is None or size < 0:
             size = self._read_all_size()
-        fast = self._read_in_first_piece(size)
-        if fast is not None:
-            return fast
-        start, end = self._buffer.clamp(self._pos, size)
+        start, end = self._buffer.clamp(pos, size)
         data = self._buffer.contiguous(start, end - start)
         if len(data) < end - start:
             missing = self._buffer.missing(start, end - start)
@@ -147,21 +154,6 @@ class SparseReader:
             self._misses.extend(missing)
         self._pos += len(data)
         return data
-
-    def _read_in_first_piece(self, size: int) -> bytes | None:
-        """The common case, without bisecting: a read inside the piece at offset 0.
-
-        exifread makes thousands of 2- and 4-byte reads per file; this path
-        halves its time over a buffer.
-        """
-        buffer = self._buffer
-        if not buffer._starts or buffer._starts[0] != 0:
-            return None
-        piece, end = buffer._pieces[0], self._pos + size
-        if self._pos < 0 or end > len(piece) or (buffer.total is not None and end > buffer.total):
-            return None
-        self._pos = end
-        return piece[end - size : end]
 
     @property
     def misses(self) -> list[Range]:
