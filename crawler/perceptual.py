@@ -17,6 +17,11 @@ from PIL import Image
 SOURCE_EXIF_THUMBNAIL = "exif_thumbnail"
 
 
+def preload() -> None:
+    """Import imagehash now: before forking workers, so that they share it rather than each import it mid-crawl."""
+    import imagehash  # noqa: F401
+
+
 def phash(picture: bytes) -> str | None:
     """64-bit pHash (16 hex digits) of an encoded picture; None if it does not decode."""
     import imagehash  # deferred: SciPy costs a third of a second to import

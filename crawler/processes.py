@@ -34,6 +34,7 @@ from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.synchronize import Event
 from urllib.parse import urlsplit
 
+from crawler import perceptual
 from crawler.errors import CrawlerError
 from crawler.fetch import Fetcher
 from crawler.pipeline import Crawl, Stats
@@ -139,6 +140,9 @@ def _crawl_in_workers(settings: Settings, shards: list[list[str]], stats: Stats,
         for index, shard in enumerate(shards)
     ]
     latest = [Stats(listed=len(shard)) for shard in shards]
+    # Each worker would import SciPy (0.3 s of CPU, its event loop stalled
+    # with every request in flight) at its first thumbnail; forked, they share this one.
+    perceptual.preload()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # workers are born ignoring Ctrl-C
     try:
         for worker in workers:
