@@ -1,7 +1,7 @@
 """One crawl, run in this process or spread over several (``limits.processes``).
 
 A crawl with high concurrency on a fast link is CPU-bound: each image costs
-about a millisecond of Python (HTTP parsing, EXIF, hashing) and one event
+about 1.6 ms of Python (HTTP parsing, EXIF, hashing) and one event
 loop uses one core. With ``processes`` above 1 the listed URLs are dealt out
 to that many worker processes, each running the same pipeline on its share:
 
