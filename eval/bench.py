@@ -127,9 +127,14 @@ def run_arm(name: str, command: list[str], images: int, nginx: Nginx, rtt: float
     )
 
 
+def url_file(path: Path, urls: list[str]) -> Path:
+    """Write ``urls``, one a line, to ``path``; the list an arm reads."""
+    path.write_text("\n".join(urls) + "\n")
+    return path
+
+
 def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, processes: int, *extra: str) -> list[str]:
-    urls = work / f"urls-{tag}.txt"
-    urls.write_text("\n".join(pages) + "\n")
+    urls = url_file(work / f"urls-{tag}.txt", pages)
     settings = work / "settings.toml"
     settings.write_text(
         f"[limits]\nconcurrency = {concurrency}\nper_host = {concurrency}\n"
@@ -140,14 +145,12 @@ def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, pr
 
 
 def naive_command(work: Path, urls: list[str], threads: int, tag: str, full: bool = False) -> list[str]:
-    path = work / f"images-{tag}.txt"
-    path.write_text("\n".join(urls) + "\n")
+    path = url_file(work / f"images-{tag}.txt", urls)
     return [sys.executable, str(REPO / "eval" / "naive.py"), str(path), str(threads)] + (["--full"] if full else [])
 
 
 def bare_command(work: Path, urls: list[str], concurrency: int, processes: int) -> list[str]:
-    path = work / "images-bare.txt"
-    path.write_text("\n".join(urls) + "\n")
+    path = url_file(work / "images-bare.txt", urls)
     return [sys.executable, str(REPO / "eval" / "bare_httpx.py"), str(path), str(concurrency), str(processes)]
 
 
