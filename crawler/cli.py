@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from crawler import console, processes
+from crawler import console
 from crawler.errors import CrawlerError
 from crawler.evaluation import command as eval_command
 from crawler.models import ImageRecord
-from crawler.pipeline import Stats
+from crawler.pages.urls import read_url_list
+from crawler.run import processes
+from crawler.run.crawl import Stats
 from crawler.settings import Settings, load_settings
-from crawler.urls import read_url_list
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_SETTINGS = Path("settings.toml")

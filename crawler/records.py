@@ -9,12 +9,12 @@ everything else is fingerprinted.
 from __future__ import annotations
 
 from crawler.errors import FetchError
-from crawler.fetch import ImageResponse
-from crawler.fingerprint import HASHED_PREFIX_BYTES, fingerprint
-from crawler.follow_up import FollowUps
-from crawler.formats.sniff import answers_html
-from crawler.headers import normalize_etag
+from crawler.fingerprint.compute import HASHED_PREFIX_BYTES, fingerprint
+from crawler.fingerprint.sniff import answers_html
 from crawler.models import ImageRecord
+from crawler.net.fetch import ImageResponse
+from crawler.net.headers import normalize_etag
+from crawler.run.follow_up import FollowUps
 from crawler.settings import FingerprintSettings
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crawler.errors import SettingsError
-from crawler.fingerprint import HASHED_PREFIX_BYTES
+from crawler.fingerprint.compute import HASHED_PREFIX_BYTES
 
 
 class _Section(BaseModel):

@@ -19,7 +19,7 @@ import sys
 import httpx
 
 PREFIX = 10240
-POOL = 4  # connections per client, as crawler.fetch keeps them
+POOL = 4  # connections per client, as crawler.net.fetch keeps them
 
 
 async def fetch_all(urls: list[str], concurrency: int) -> None:

@@ -45,7 +45,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.servers import Nginx, free_port, wait_for_port  # noqa: E402
+from tests.support.servers import Nginx, free_port, wait_for_port  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "jpeg"
 IMAGES_PER_PAGE = 20

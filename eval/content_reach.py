@@ -18,7 +18,7 @@ import argparse
 import statistics
 from pathlib import Path
 
-from crawler.formats.adaptive import RangePolicy, replay
+from crawler.fingerprint.plan import RangePolicy, replay
 
 
 def reach(path: Path, k: int) -> tuple[float, float] | None:

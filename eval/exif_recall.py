@@ -2,7 +2,7 @@
 
 For every image of a corpus it replays what the crawler fetches, in memory:
 (a) the fixed prefix, first 10,240 bytes; (b) the prefix, then the adaptive
-follow-up ranges (``crawler.formats.adaptive.replay``) under several range
+follow-up ranges (``crawler.fingerprint.plan.replay``) under several range
 policies. Against exifread over the whole file it counts the tags recovered
 with the same value, and it counts the bytes and round trips spent, and
 whether the size and the content hash were found.
@@ -18,12 +18,12 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.formats import analyze
-from crawler.formats.adaptive import RangePolicy, replay
-from crawler.formats.dimensions import read_dimensions
-from crawler.formats.exif import read_exif, read_exif_sparse
-from crawler.formats.sniff import sniff_format
-from crawler.formats.sparse import SparseBuffer
+from crawler.fingerprint.analyze import analyze
+from crawler.fingerprint.dimensions import read_dimensions
+from crawler.fingerprint.exif import read_exif, read_exif_sparse
+from crawler.fingerprint.plan import RangePolicy, replay
+from crawler.fingerprint.sniff import sniff_format
+from crawler.fingerprint.sparse import SparseBuffer
 
 PREFIX = 10240
 EXIF_FORMATS = ("jpeg", "tiff", "heic", "heif")

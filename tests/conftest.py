@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Nginx
+from tests.support.corpora import SHARED_CORPUS
+from tests.support.servers import Nginx
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = SHARED_CORPUS
 
 
 @pytest.fixture(scope="session")

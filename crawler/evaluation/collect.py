@@ -28,8 +28,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from crawler.evaluation.hashing import FileResult, HashParams, classify, hash_file, hash_files, hash_members
-from crawler.evaluation.sources import Member, Problem, describe_error, iter_tar, list_files
+from crawler.evaluation.hashing import (
+    FileResult,
+    HashParams,
+    classify,
+    hash_file,
+    hash_files,
+    hash_members,
+)
+from crawler.evaluation.sources import (
+    Member,
+    Problem,
+    describe_error,
+    iter_tar,
+    list_files,
+)
 
 Progress = Callable[[int, int | None], None]
 _MAX_CHUNK = 256

@@ -25,8 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.evaluation.collect import Inventory, Progress, collect, worker_pool
-from crawler.evaluation.hashing import PHASH_THRESHOLDS, FileResult, HashParams, perceptual_method, sweep_method
-from crawler.evaluation.metrics import MethodMetrics, groups_of, measure, measure_pairs, shortest_clean_prefix
+from crawler.evaluation.hashing import (
+    PHASH_THRESHOLDS,
+    FileResult,
+    HashParams,
+    perceptual_method,
+    sweep_method,
+)
+from crawler.evaluation.metrics import (
+    MethodMetrics,
+    groups_of,
+    measure,
+    measure_pairs,
+    shortest_clean_prefix,
+)
 from crawler.evaluation.near import near_pairs
 from crawler.evaluation.robustness import VariantEvaluation, score_variants
 from crawler.evaluation.variants import Original, generate

@@ -2,10 +2,10 @@
 
 Each file is read once, whole: every byte goes through the full-file
 SHA-256, the ground truth, and the bytes stand in for the server. The
-crawler's keys come from its own code: :func:`crawler.formats.adaptive.replay`
+crawler's keys come from its own code: :func:`crawler.fingerprint.plan.replay`
 runs the adaptive range loop over the bytes (what the crawler would fetch of
 the file, with the settings' byte cap, rounds and K), and
-:func:`crawler.fingerprint.fingerprint` turns the prefix and that analysis
+:func:`crawler.fingerprint.compute.fingerprint` turns the prefix and that analysis
 into the record's fields, so the harness measures the crawler, not a copy of
 it. The bytes the loop fetched are kept per image.
 
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Literal
 
 from crawler.evaluation.sources import describe_error
-from crawler.fingerprint import HASHED_PREFIX_BYTES, fingerprint
-from crawler.follow_up import policy
-from crawler.formats.adaptive import Fetched, RangePolicy, replay
-from crawler.formats.sniff import sniff_format
+from crawler.fingerprint.compute import HASHED_PREFIX_BYTES, fingerprint
+from crawler.fingerprint.plan import Fetched, RangePolicy, replay
+from crawler.fingerprint.sniff import sniff_format
+from crawler.run.follow_up import policy
 from crawler.settings import FingerprintSettings
 
 DEFAULT_SWEEP = (256, 512, 1024, 2048, 4096, 8192, 10240)

@@ -17,7 +17,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from crawler.evaluation.hashing import DEFAULT_PHASH_THRESHOLD, PHASH_THRESHOLDS, FileResult
+from crawler.evaluation.hashing import (
+    DEFAULT_PHASH_THRESHOLD,
+    PHASH_THRESHOLDS,
+    FileResult,
+)
 from crawler.evaluation.metrics import pairs
 
 if TYPE_CHECKING:  # these pull in NumPy, which `crawler crawl` does not need at start-up

@@ -26,10 +26,15 @@ from crawler.evaluation.hashing import (
     FileResult,
     perceptual_method,
 )
-from crawler.evaluation.metrics import MethodMetrics, component_labels, measure, measure_pairs
+from crawler.evaluation.metrics import (
+    MethodMetrics,
+    component_labels,
+    measure,
+    measure_pairs,
+)
 from crawler.evaluation.near import near_pairs
 from crawler.evaluation.variants import KINDS, Outcome
-from crawler.perceptual import distance
+from crawler.fingerprint.perceptual import distance
 
 KEY_METHODS = (PREFIX_METHOD, PREFIX_SIZE_METHOD, CONTENT_METHOD)
 PERCEPTUAL_METHODS = tuple(perceptual_method(t) for t in PHASH_THRESHOLDS)

@@ -33,7 +33,13 @@ from typing import Any
 from PIL import Image
 
 from crawler.evaluation.collect import Progress
-from crawler.evaluation.edits import NotApplicable, add_comment, edit_exif, replace_thumbnail, strip_metadata
+from crawler.evaluation.edits import (
+    NotApplicable,
+    add_comment,
+    edit_exif,
+    replace_thumbnail,
+    strip_metadata,
+)
 from crawler.evaluation.sources import Member, describe_error, iter_tar
 
 KINDS = ("stripped", "exif_edited", "comment_added", "resaved", "resized", "resized_new_thumbnail")

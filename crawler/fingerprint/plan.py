@@ -1,0 +1,97 @@
+"""The adaptive fetch loop, without the fetching (sans I/O).
+
+After the prefix, :func:`rounds` yields, round after round, the ranges to
+fetch next; the caller fetches them (one Range request each, concurrently),
+adds the bytes to the buffer, and asks for the next round. It ends when the
+layout needs nothing more, the byte cap is spent or the rounds run out::
+
+    buffer = SparseBuffer.of(prefix, total)
+    plan = Rounds(buffer, policy)
+    for ranges in plan:
+        for start, end in ranges:        # half-open: Range: bytes=start-(end-1)
+            buffer.add(start, fetch(start, end))
+    layout = plan.layout                 # of the final buffer: format, EXIF, content hash
+
+The loop is a generator so that async callers drive it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from crawler.fingerprint.analyze import analyze
+from crawler.fingerprint.layout import CONTENT_BYTES, Layout
+from crawler.fingerprint.ranges import MERGE_GAP, MIN_REQUEST, Range, plan_ranges
+from crawler.fingerprint.sparse import SparseBuffer
+
+
+@dataclass(frozen=True)
+class RangePolicy:
+    """Limits of the follow-up fetches of one image."""
+
+    cap_bytes: int = 262_144  # all bytes fetched for one image, prefix included
+    max_rounds: int = 4  # follow-up round trips after the prefix
+    min_request: int = MIN_REQUEST
+    merge_gap: int = MERGE_GAP
+    content_bytes: int = CONTENT_BYTES
+
+
+class Rounds:
+    """Iterate to get the ranges of each round; the caller adds their bytes to ``buffer`` in between.
+
+    When the iteration ends, ``layout`` is the analysis of the final buffer,
+    ready for the fingerprint (each analysis is an exifread pass: not redone).
+    """
+
+    def __init__(self, buffer: SparseBuffer, policy: RangePolicy) -> None:
+        self.buffer = buffer
+        self.policy = policy
+        self.layout = analyze(buffer, policy.content_bytes)
+
+    def __iter__(self) -> Iterator[list[Range]]:
+        buffer, policy = self.buffer, self.policy
+        spent = buffer.bytes_known
+        for round_number in range(policy.max_rounds):
+            if round_number:
+                self.layout = analyze(buffer, policy.content_bytes)
+            planned = plan_ranges(
+                self.layout.needs,
+                buffer.known,
+                policy.cap_bytes - spent,
+                policy.min_request,
+                merge_gap=policy.merge_gap,
+                total=buffer.total,
+            )
+            if not planned:
+                return
+            spent += sum(end - start for start, end in planned)
+            yield planned
+        if policy.max_rounds:  # the last round's bytes came in after the last analysis
+            self.layout = analyze(buffer, policy.content_bytes)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What the adaptive loop fetched of one file."""
+
+    buffer: SparseBuffer
+    rounds: int  # follow-up round trips after the prefix
+    bytes_fetched: int  # prefix included
+    layout: Layout  # the analysis of the final buffer
+
+
+def replay(data: bytes, policy: RangePolicy, prefix_bytes: int = 10240) -> Fetched:
+    """The adaptive loop over a file held in memory: what the crawler would fetch of it.
+
+    For the eval harness and tests; a local file is just another byte source.
+    """
+    buffer = SparseBuffer.of(data[:prefix_bytes], len(data))
+    count, fetched = 0, buffer.bytes_known
+    plan = Rounds(buffer, policy)
+    for planned in plan:
+        count += 1
+        for start, end in planned:
+            buffer.add(start, data[start:end])
+            fetched += len(data[start:end])
+    return Fetched(buffer, count, fetched, plan.layout)

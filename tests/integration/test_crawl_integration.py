@@ -1,0 +1,209 @@
+"""The real CLI against nginx on loopback, checked against the files themselves.
+
+Every expected value is computed here from the served files, independently
+of the crawler's code: sizes from the file system, hashes with hashlib, the
+sample offset from its documented rule, ETags from nginx's documented
+mtime-size format, EXIF with Pillow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import exifread
+import pytest
+from PIL import Image
+
+from crawler.evaluation.edits import strip_metadata
+
+SAMPLES = {  # served name -> corpus file
+    "img/canon.jpg": "jpeg/Canon_EOS_5D.jpg",
+    "img/nikon.jpg": "jpeg/Nikon_D60.jpg",
+    "img/sony.jpg": "jpeg/Sony_DSC-P52.jpg",
+    "img/small.jpg": "jpeg/Issue_609.jpg",  # 12,898 bytes: under the minimum
+    "img/lazy.png": "png/Issue_280_dotnet.png",
+    "img/lazyset.jpg": "jpeg/Pentax_Optio_330.jpg",
+    "img/source.webp": "webp/Nikon_Coolpix_P7000.webp",
+    "img/og.jpg": "jpeg/Canon_PowerShot_S40_2.jpg",
+    "img/linked.tif": "tiff/Issue_16.tif",
+    "deep/dir/based.jpg": "jpeg/Olympus_C860L.jpg",
+    "direct.jpg": "jpeg/Kodak_DC3400.jpg",
+}
+
+INDEX = """<!doctype html><html><head><title>t</title>
+<meta property="og:image" content="/img/og.jpg"></head><body>
+<img src="img/canon.jpg" alt="plain src">
+<img src="img/canon.jpg#again" alt="duplicate with a fragment">
+<img srcset="img/nikon.jpg 1x, img/sony.jpg 2x" alt="srcset">
+<picture><source srcset="img/source.webp" type="image/webp"><img src="img/small.jpg"></picture>
+<img data-src="img/lazy.png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<img data-srcset="img/lazyset.jpg 800w">
+<a href="img/linked.tif">full size</a>
+<img src="img/missing.jpg">
+</body></html>"""
+
+BASED = '<html><head><base href="/deep/dir/"></head><body><img src="based.jpg"></body></html>'
+
+
+@pytest.fixture
+def site(tmp_path: Path, corpus: Path) -> Path:
+    root = tmp_path / "site"
+    for served, source in SAMPLES.items():
+        (root / served).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(corpus / source, root / served)
+    (root / "index.html").write_text(INDEX)
+    (root / "based.html").write_text(BASED)
+    return root
+
+
+def run_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def load_records(output: Path) -> list[dict[str, object]]:
+    return [record for path in sorted(output.rglob("*.json")) for record in json.loads(path.read_text())]
+
+
+def expected_fields(path: Path) -> dict[str, object]:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data[:10240]).hexdigest()
+    offset = int(digest[:16], 16) % (10240 - 128 + 1)
+    stat = path.stat()
+    return {
+        "image_size": len(data),
+        "sha256_first_10240_bytes": digest,
+        "sample_offset": offset,
+        "random_128_bytes_sample_start": data[offset : offset + 128].hex(),
+        "etag": f"{int(stat.st_mtime):x}-{stat.st_size:x}",
+        "etag_raw": f'"{int(stat.st_mtime):x}-{stat.st_size:x}"',
+    }
+
+
+def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_factory) -> None:
+    server = nginx_factory(site)
+    urls = tmp_path / "urls.txt"
+    urls.write_text(
+        "# a comment, then a blank line\n\n"
+        f"{server.url('/index.html')}\n"
+        "this is not a url\n"
+        f"{server.url('/based.html')}\n"
+        f"{server.url('/index.html')}#same-page\n"
+        f"{server.url('/direct.jpg')}\n"
+    )
+    result = run_cli(tmp_path, "crawl", str(urls), "--output", "out", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "urls.txt:4: skipped 'this is not a url'" in result.stderr
+    assert "1 duplicate line(s)" in result.stderr
+
+    records = load_records(tmp_path / "out")
+    by_url = {str(r["url"]).removeprefix(server.url("")): r for r in records}
+    fingerprinted = set(SAMPLES) - {"img/small.jpg"}
+    assert set(by_url) == {"/" + name for name in SAMPLES} | {"/img/missing.jpg"}
+    assert len(records) == len(by_url), "an image was recorded twice"
+
+    for name in fingerprinted:
+        record = by_url["/" + name]
+        assert record["status"] == "ok", record
+        for key, value in expected_fields(site / name).items():
+            assert record[key] == value, (name, key)
+        served = [line.split() for line in server.access_log() if line.split()[1] == "/" + name]
+        assert record["bytes_fetched"] == sum(int(fields[4]) for fields in served), name
+        assert record["range_requests"] == len(served) - 1, name
+        assert served[0][5] == '"bytes=0-10239"', name
+        assert 10240 <= record["bytes_fetched"] <= 262144, name
+
+    small = by_url["/img/small.jpg"]
+    assert (small["status"], small["error_kind"], small["image_size"]) == ("skipped", "too_small", 12898)
+    missing = by_url["/img/missing.jpg"]
+    assert (missing["status"], missing["error_kind"]) == ("error", "http_404")
+
+    assert by_url["/deep/dir/based.jpg"]["page_url"] == server.url("/based.html")
+    assert by_url["/img/canon.jpg"]["page_url"] == server.url("/index.html")
+    assert by_url["/direct.jpg"]["page_url"] is None
+    assert {by_url["/img/canon.jpg"]["format"], by_url["/img/lazy.png"]["format"]} == {"jpeg", "png"}
+
+
+def test_exif_matches_pillow(tmp_path: Path, site: Path, nginx_factory) -> None:
+    server = nginx_factory(site)
+    (tmp_path / "urls.txt").write_text(server.url("/img/canon.jpg") + "\n" + server.url("/img/og.jpg") + "\n")
+    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    for record in load_records(tmp_path / "out"):
+        name = str(record["url"]).rsplit("/img/", 1)[1]
+        with Image.open(site / "img" / name) as image:
+            exif = image.getexif()
+        exif_tags = record["exif"]
+        assert isinstance(exif_tags, dict)
+        assert exif_tags["Image Make"] == str(exif[0x010F]).strip()
+        assert exif_tags["Image Model"] == str(exif[0x0110]).strip()
+        assert exif_tags["EXIF DateTimeOriginal"] == str(exif.get_ifd(0x8769)[0x9003])
+
+
+def test_bytes_on_the_wire_stay_near_the_prefix(tmp_path: Path, site: Path, nginx_factory) -> None:
+    server = nginx_factory(site)
+    (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n")
+    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    images = [line.split() for line in server.access_log() if "/img/" in line]
+    assert images, "no image request reached nginx"
+    first: set[str] = set()
+    for _method, uri, status, _sent, body_bytes, range_header, *_ in images:
+        if status == "206" and uri not in first:  # the prefix; follow-up ranges come after it
+            first.add(uri)
+            assert int(body_bytes) == 10240, uri
+            assert range_header == '"bytes=0-10239"', uri
+    assert all(status != "200" for _method, _uri, status, *_ in images), "a full download happened"
+    sizes = {uri: (site / uri.lstrip("/")).stat().st_size for _m, uri, *_ in images if (site / uri.lstrip("/")).exists()}
+    fetched: dict[str, int] = {}
+    for _method, uri, _status, _sent, body_bytes, *_ in images:
+        fetched[uri] = fetched.get(uri, 0) + int(body_bytes)
+    for uri, size in sizes.items():
+        assert fetched[uri] <= min(size, 262144), uri
+    assert not any(line.startswith("HEAD ") for line in server.access_log())
+
+
+def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory) -> None:
+    """A prefix read to the end of its 206 leaves the connection reusable."""
+    server = nginx_factory(site)
+    (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n" + server.url("/direct.jpg") + "\n")
+    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress", "--concurrency", "1").returncode == 0
+    connections = {line.split()[7] for line in server.access_log()}  # $connection
+    assert len(server.access_log()) >= 10
+    assert len(connections) == 1, f"{len(connections)} connections for {len(server.access_log())} requests"
+
+
+def test_adaptive_ranges_give_whole_file_exif_and_a_metadata_blind_content_hash(
+    tmp_path: Path, corpus: Path, nginx_factory
+) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    originals = {"late.jpg": "jpeg/Nikon_D60.jpg", "pentax.jpg": "jpeg/Pentax_ist_D.jpg", "eof.heic": "heic/exif-at-eof.heic"}
+    for served, source in originals.items():
+        shutil.copyfile(corpus / source, root / served)
+    (root / "stripped.jpg").write_bytes(strip_metadata((corpus / "jpeg/Nikon_D60.jpg").read_bytes(), "jpeg"))
+    server = nginx_factory(root)
+    (tmp_path / "urls.txt").write_text("".join(server.url(f"/{name}") + "\n" for name in [*originals, "stripped.jpg"]))
+    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    by_name = {str(r["url"]).rsplit("/", 1)[1]: r for r in load_records(tmp_path / "out")}
+    for served in originals:
+        data = (root / served).read_bytes()
+        whole = exifread.process_file(io.BytesIO(data), details=False)
+        expected = {k: str(v.printable).strip("\x00 ").strip() for k, v in whole.items() if hasattr(v, "printable")}
+        assert expected and by_name[served]["exif"] == expected, served
+    for served in ("late.jpg", "pentax.jpg"):
+        with Image.open(root / served) as image:
+            assert (by_name[served]["width"], by_name[served]["height"]) == image.size, served
+    late, stripped = by_name["late.jpg"], by_name["stripped.jpg"]
+    assert late["content_sha256"] is not None
+    assert late["content_sha256"] == stripped["content_sha256"]
+    assert late["sha256_first_10240_bytes"] != stripped["sha256_first_10240_bytes"]
+    assert by_name["pentax.jpg"]["content_sha256"] != late["content_sha256"]
