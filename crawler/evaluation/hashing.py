@@ -36,7 +36,7 @@ from crawler.settings import FingerprintSettings
 DEFAULT_SWEEP = (256, 512, 1024, 2048, 4096, 8192, 10240)
 DEFAULT_CONTENT_SWEEP = (256, 1024, 4096, 16384)
 PHASH_THRESHOLDS = (0, 4, 8, 10)
-DEFAULT_PHASH_THRESHOLD = 8  # bits of 64; chosen on the variant sets (eval/README.md)
+DEFAULT_PHASH_THRESHOLD = 8  # bits of 64; chosen on the variant sets (crawler/evaluation/README.md)
 PREFIX_METHOD = f"prefix_sha256_{HASHED_PREFIX_BYTES}"
 PREFIX_SIZE_METHOD = f"{PREFIX_METHOD}+size"
 CONTENT_METHOD = "content_sha256"

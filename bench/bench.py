@@ -24,7 +24,7 @@ memory is the largest process's). Rates are given over the wall clock
 for the first connection and request). Figures are reported as ratios to the
 baseline measured in the same run, since the machine is shared.
 
-Usage: ``python eval/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64]``
+Usage: ``python bench/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64]``
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A thread pool; per image a HEAD (for the size) and then a Range GET (for the
 prefix), each on a new connection, as a quick script with http.client would
 do it. ``--full`` downloads every image whole instead (one GET each).
 
-Usage: ``python eval/naive.py URL_FILE THREADS [--full]``; prints a JSON line
+Usage: ``python bench/naive.py URL_FILE THREADS [--full]``; prints a JSON line
 with counts.
 """
 

@@ -1,7 +1,7 @@
 """Generate a Stanford-Dogs-sized corpus of JPEG-like files, to time and check the harness.
 
-    python eval/make_synthetic_corpus.py /tmp/synthetic-dogs
-    python -m crawler.evaluation /tmp/synthetic-dogs --report eval/results/synthetic-dogs
+    python bench/make_synthetic_corpus.py /tmp/synthetic-dogs
+    crawler eval /tmp/synthetic-dogs --report bench/results/synthetic-dogs
 
 Layout and sizes mimic the real set: 20,580 files in 120 breed folders
 (``n02085620-breed_000/n02085620_0.jpg``), sizes log-normal around 33 KB (the

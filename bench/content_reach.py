@@ -1,6 +1,6 @@
 """How much of a picture does ``content_sha256`` cover? Baseline JPEGs of a folder, per K.
 
-    python eval/content_reach.py ../shared/corpus [--k 256,1024,4096,16384]
+    python bench/content_reach.py ../shared/corpus [--k 256,1024,4096,16384]
 
 A baseline JPEG codes its picture top to bottom, so the first K bytes of the
 scan stand for its top rows only: two different pictures whose top rows code

@@ -7,7 +7,7 @@ HTML, EXIF or hashing. In PROCESSES processes (forked), each with its share
 of CONCURRENCY. The gap between this and the latency bound is the rig's and
 httpx's; the gap between this and the crawler is the crawler's own work.
 
-Usage: ``python eval/bare_httpx.py URL_FILE CONCURRENCY PROCESSES``
+Usage: ``python bench/bare_httpx.py URL_FILE CONCURRENCY PROCESSES``
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ round trip later (request -> response). Data from the server passes at once.
 Forwarding is scheduled with ``call_later``, not awaited, so many
 connections and pipelined chunks are delayed in parallel and in order.
 
-Run alone: ``python eval/delay_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS``.
+Run alone: ``python bench/delay_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS``.
 """
 
 from __future__ import annotations
