@@ -146,12 +146,12 @@ def crawler_command(work: Path, pages: list[str], concurrency: int, tag: str, pr
 
 def naive_command(work: Path, urls: list[str], threads: int, tag: str, full: bool = False) -> list[str]:
     path = url_file(work / f"images-{tag}.txt", urls)
-    return [sys.executable, str(REPO / "eval" / "naive.py"), str(path), str(threads)] + (["--full"] if full else [])
+    return [sys.executable, str(REPO / "bench" / "naive.py"), str(path), str(threads)] + (["--full"] if full else [])
 
 
 def bare_command(work: Path, urls: list[str], concurrency: int, processes: int) -> list[str]:
     path = url_file(work / "images-bare.txt", urls)
-    return [sys.executable, str(REPO / "eval" / "bare_httpx.py"), str(path), str(concurrency), str(processes)]
+    return [sys.executable, str(REPO / "bench" / "bare_httpx.py"), str(path), str(concurrency), str(processes)]
 
 
 def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
@@ -159,7 +159,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
     nginx = Nginx(work / "site", work / "nginx")
     proxy_port = free_port()
     proxy = subprocess.Popen(
-        [sys.executable, str(REPO / "eval" / "delay_proxy.py"), str(proxy_port), str(nginx.port), str(args.rtt_ms)]
+        [sys.executable, str(REPO / "bench" / "delay_proxy.py"), str(proxy_port), str(nginx.port), str(args.rtt_ms)]
     )
     try:
         wait_for_port(proxy_port)
@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument("--rtt-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--full-sample", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=REPO / "eval" / "results" / "benchmark")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "benchmark")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crawler-bench-") as work:
         result = measure(args, Path(work))

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from crawler import console
-from crawler.errors import CrawlerError
+from crawler.errors import CrawlerError, WorkerFailed
 from crawler.evaluation import command as eval_command
 from crawler.models import ImageRecord
 from crawler.pages.urls import read_url_list
-from crawler.run import processes
-from crawler.run.crawl import Stats
+from crawler.run import launch
+from crawler.run.stats import Stats
 from crawler.settings import Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -69,10 +69,10 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
     stats = Stats()
     interrupted = failed = False
     try:
-        processes.crawl(settings, url_list.urls, stats, lambda: console.progress(stats, enabled=not args.no_progress))
+        launch.crawl(settings, url_list.urls, stats, lambda: console.progress(stats, enabled=not args.no_progress))
     except KeyboardInterrupt:
         interrupted = True
-    except processes.WorkerFailed as exc:
+    except WorkerFailed as exc:
         print(f"crawler: {exc}", file=sys.stderr)
         failed = True
     console.print_summary(stats, settings.output.dir, interrupted)

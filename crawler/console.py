@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from crawler.run.crawl import Stats
+from crawler.run.stats import Stats
 
 _stderr = Console(stderr=True, highlight=False)
 

@@ -6,6 +6,7 @@ turns every :class:`FetchError` into a record with ``status="error"``::
     CrawlerError
      ├── SettingsError      bad settings file or value (exit code 2)
      ├── InputError         unreadable URL list (exit code 2)
+     ├── WorkerFailed       a crawl's worker process died (exit code 1)
      └── FetchError         one URL could not be fetched; ``kind`` names why
           └── TransientError   worth retrying (connect, timeout, 429, 5xx)
 
@@ -26,6 +27,10 @@ class SettingsError(CrawlerError):
 
 class InputError(CrawlerError):
     """The URL list cannot be read."""
+
+
+class WorkerFailed(CrawlerError):
+    """A worker process ended without finishing its share (killed, out of memory...)."""
 
 
 class FetchError(CrawlerError):

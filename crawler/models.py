@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 Status = Literal["ok", "skipped", "error"]
 
+HASHED_PREFIX_BYTES = 10240  # fixed by the field name sha256_first_10240_bytes
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crawler.errors import SettingsError
-from crawler.fingerprint.compute import HASHED_PREFIX_BYTES
+from crawler.models import HASHED_PREFIX_BYTES
 
 
 class _Section(BaseModel):
@@ -85,6 +85,9 @@ class Settings(_Section):
     retries: RetrySettings = RetrySettings()
     http: HttpSettings = HttpSettings()
     tor: TorSettings = TorSettings()
+
+
+FINGERPRINT_DEFAULTS = FingerprintSettings()  # what pure code falls back to when not given settings
 
 
 def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Literal
 
 from crawler.evaluation.sources import describe_error
-from crawler.fingerprint.compute import HASHED_PREFIX_BYTES, fingerprint
+from crawler.fingerprint.compute import fingerprint
 from crawler.fingerprint.plan import Fetched, RangePolicy, replay
 from crawler.fingerprint.sniff import sniff_format
+from crawler.models import HASHED_PREFIX_BYTES
 from crawler.run.follow_up import policy
 from crawler.settings import FingerprintSettings
 

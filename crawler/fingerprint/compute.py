@@ -15,9 +15,10 @@ from crawler.fingerprint.analyze import analyze
 from crawler.fingerprint.layout import CONTENT_BYTES, Layout
 from crawler.fingerprint.perceptual import SOURCE_EXIF_THUMBNAIL, phash
 from crawler.fingerprint.sparse import SparseBuffer
+from crawler.models import HASHED_PREFIX_BYTES
+from crawler.settings import FINGERPRINT_DEFAULTS
 
-HASHED_PREFIX_BYTES = 10240  # fixed by the field name sha256_first_10240_bytes
-SAMPLE_BYTES = 128
+SAMPLE_BYTES = FINGERPRINT_DEFAULTS.sample_bytes
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from crawler.fingerprint.ranges import Range, clamp, normalize, subtract
 from crawler.fingerprint.sparse import NeedBytes, SparseBuffer
+from crawler.settings import FINGERPRINT_DEFAULTS
 
-CONTENT_BYTES = 4096  # K: image-data bytes in the content hash; tuned with the eval harness
+CONTENT_BYTES = FINGERPRINT_DEFAULTS.content_bytes  # K: image-data bytes in the content hash
 
 
 @dataclass(frozen=True)

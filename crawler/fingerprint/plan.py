@@ -24,14 +24,15 @@ from crawler.fingerprint.analyze import analyze
 from crawler.fingerprint.layout import CONTENT_BYTES, Layout
 from crawler.fingerprint.ranges import MERGE_GAP, MIN_REQUEST, Range, plan_ranges
 from crawler.fingerprint.sparse import SparseBuffer
+from crawler.settings import FINGERPRINT_DEFAULTS
 
 
 @dataclass(frozen=True)
 class RangePolicy:
     """Limits of the follow-up fetches of one image."""
 
-    cap_bytes: int = 262_144  # all bytes fetched for one image, prefix included
-    max_rounds: int = 4  # follow-up round trips after the prefix
+    cap_bytes: int = FINGERPRINT_DEFAULTS.max_bytes_per_image  # all bytes fetched for one image, prefix included
+    max_rounds: int = FINGERPRINT_DEFAULTS.max_rounds  # follow-up round trips after the prefix
     min_request: int = MIN_REQUEST
     merge_gap: int = MERGE_GAP
     content_bytes: int = CONTENT_BYTES
@@ -73,25 +74,34 @@ class Rounds:
 
 @dataclass(frozen=True)
 class Fetched:
-    """What the adaptive loop fetched of one file."""
+    """What the adaptive loop fetched of one file, over HTTP (the crawler) or from memory (the harness)."""
 
-    buffer: SparseBuffer
-    rounds: int  # follow-up round trips after the prefix
-    bytes_fetched: int  # prefix included
+    buffer: SparseBuffer  # the prefix and every range fetched after it
     layout: Layout  # the analysis of the final buffer
+    prefix_bytes: int  # bytes read for the prefix
+    rounds: int = 0  # follow-up round trips after the prefix
+    requests: int = 0  # follow-up Range requests
+    follow_up_bytes: int = 0  # bytes read by the follow-ups
+    error: str | None = None  # why the follow-ups stopped early; the rest holds what was fetched
+
+    @property
+    def bytes_fetched(self) -> int:
+        return self.prefix_bytes + self.follow_up_bytes
 
 
-def replay(data: bytes, policy: RangePolicy, prefix_bytes: int = 10240) -> Fetched:
+def replay(data: bytes, policy: RangePolicy, prefix_bytes: int = FINGERPRINT_DEFAULTS.prefix_bytes) -> Fetched:
     """The adaptive loop over a file held in memory: what the crawler would fetch of it.
 
     For the eval harness and tests; a local file is just another byte source.
     """
     buffer = SparseBuffer.of(data[:prefix_bytes], len(data))
-    count, fetched = 0, buffer.bytes_known
+    prefix = buffer.bytes_known
+    rounds = requests = fetched = 0
     plan = Rounds(buffer, policy)
     for planned in plan:
-        count += 1
+        rounds += 1
+        requests += len(planned)
         for start, end in planned:
             buffer.add(start, data[start:end])
             fetched += len(data[start:end])
-    return Fetched(buffer, count, fetched, plan.layout)
+    return Fetched(buffer, plan.layout, prefix, rounds, requests, fetched)

@@ -17,7 +17,6 @@ import ssl
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ import httpx
 from socksio import SOCKSError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from crawler.answers import ImageResponse, PageResponse, RangeResponse
 from crawler.errors import FetchError, TransientError
 from crawler.fingerprint.sniff import answers_html
 from crawler.net.decoding import BodyDecoder
@@ -36,38 +36,6 @@ from crawler.settings import Settings
 T = TypeVar("T")
 _POOL_SIZE = 4  # connections per direct client; see Fetcher._client
 _ERROR_BODY_BYTES = 65536  # error pages up to this size are read, keeping the connection
-
-
-@dataclass(frozen=True)
-class ImageResponse:
-    """The first bytes of an image and what the headers said about it."""
-
-    url: str  # final URL, after redirects
-    data: bytes  # at most prefix_bytes
-    total_size: int | None
-    etag: str | None
-    last_modified: str | None
-    content_type: str | None
-    bytes_fetched: int  # body bytes read from the network
-
-
-@dataclass(frozen=True)
-class RangeResponse:
-    """Bytes of an image past its prefix, from a follow-up Range request."""
-
-    data: bytes
-    bytes_fetched: int
-
-
-@dataclass(frozen=True)
-class PageResponse:
-    """An HTML page's body, cut at the size cap."""
-
-    url: str  # final URL, after redirects: the base for relative links
-    body: bytes
-    encoding: str | None
-    truncated: bool
-    bytes_fetched: int
 
 
 class Fetcher:

@@ -44,12 +44,3 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
-
-def normalize_etag(value: str | None) -> str | None:
-    """ETag without the weak marker and quotes: ``W/"abc"`` -> ``abc``."""
-    if value is None:
-        return None
-    tag = value.strip()
-    if tag[:2].upper() == "W/":
-        tag = tag[2:]
-    return tag.strip().strip('"') or None

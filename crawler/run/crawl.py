@@ -10,48 +10,20 @@ one file. Every outcome, failures included, becomes a record; counts go to a
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from collections import OrderedDict
 
+from crawler.answers import ImageResponse, PageResponse
 from crawler.errors import FetchError, internal_error
 from crawler.models import ImageRecord
-from crawler.net.fetch import Fetcher, ImageResponse, PageResponse
+from crawler.net.fetch import Fetcher
 from crawler.pages.extract import extract_image_urls
-from crawler.records import error_record, fingerprintable, image_record
+from crawler.records import assess, error_record, image_record, seen_again
 from crawler.run.follow_up import fetch_follow_ups
+from crawler.run.stats import Stats
 from crawler.settings import Settings
 from crawler.store.files import Store
 
 _IMAGE_CACHE_SIZE = 1024  # images shared by many pages (logos) are fetched once
-
-
-@dataclass
-class Stats:
-    """Running counts of one crawl; read by the progress display and the summary."""
-
-    listed: int = 0
-    resumed: int = 0  # listed URLs a previous run had finished
-    done: int = 0  # listed URLs finished in this run
-    pages: int = 0
-    pages_truncated: int = 0
-    images_found: int = 0
-    images_capped: int = 0
-    fingerprinted: int = 0
-    skipped: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    bytes_fetched: int = 0
-    image_bytes_total: int = 0  # sum of the known total sizes of the images seen
-    processes: int = 1  # processes the crawl ran in (the sum over workers, each counting 1)
-
-    def count(self, record: ImageRecord) -> None:
-        self.bytes_fetched += record.bytes_fetched
-        self.image_bytes_total += record.image_size or 0
-        if record.status == "ok":
-            self.fingerprinted += 1
-        elif record.status == "skipped":
-            self.skipped += 1
-        else:
-            self.errors[record.error_kind or "error"] += 1
 
 
 class Crawl:
@@ -101,7 +73,7 @@ class Crawl:
             if isinstance(response, PageResponse):
                 records = await self._page(url, response)
             else:
-                records = [self._counted(await self._image_record(url, response))]
+                records = [self._counted(await self._image_record(url, None, response))]
         self.store.write(url, records)
         self.stats.done += 1
 
@@ -116,42 +88,43 @@ class Crawl:
         )
         self.stats.images_found += found.found
         self.stats.images_capped += found.capped
-        records = await asyncio.gather(*(self._image(image_url) for image_url in found.image_urls))
-        return [record.model_copy(update={"page_url": url}) for record in records]
+        return list(await asyncio.gather(*(self._image(image_url, url) for image_url in found.image_urls)))
 
-    async def _image(self, url: str) -> ImageRecord:
-        """The record for an image URL; one seen earlier in this run is not fetched again.
-
-        A repeat (a logo on every page) gets a copy with ``bytes_fetched`` and
-        ``range_requests`` 0: nothing was read for it.
-        """
+    async def _image(self, url: str, page_url: str) -> ImageRecord:
+        """The record of an image URL on a page; one seen earlier in this run is not fetched again."""
         task = self._images.get(url)
         if task is not None:
             self._images.move_to_end(url)
-            record = await asyncio.shield(task)
-            return self._counted(record.model_copy(update={"bytes_fetched": 0, "range_requests": 0}))
-        task = asyncio.ensure_future(self._fetch_image(url))
+            return self._counted(seen_again(await asyncio.shield(task), page_url))
+        task = asyncio.ensure_future(self._fetch_image(url, page_url))
         self._images[url] = task
         while len(self._images) > _IMAGE_CACHE_SIZE:
             self._images.popitem(last=False)
         return self._counted(await task)
 
-    async def _fetch_image(self, url: str) -> ImageRecord:
+    async def _fetch_image(self, url: str, page_url: str) -> ImageRecord:
         try:
-            return await self._image_record(url, await self.fetcher.fetch_image(url))
+            return await self._image_record(url, page_url, await self.fetcher.fetch_image(url))
         except FetchError as exc:
-            return error_record(url, None, exc)
+            return error_record(url, page_url, exc)
         except Exception as exc:  # a bug must cost one image, not its page
-            return error_record(url, None, internal_error(exc))
+            return error_record(url, page_url, internal_error(exc))
 
-    async def _image_record(self, url: str, response: ImageResponse) -> ImageRecord:
-        """The image's record, after the follow-up ranges its format needs."""
+    async def _image_record(self, url: str, page_url: str | None, response: ImageResponse) -> ImageRecord:
+        """The image's record, after the follow-up ranges its format needs (if it is to be fingerprinted)."""
         settings = self.settings.fingerprint
-        if not fingerprintable(response, settings):
-            return image_record(url, None, response, settings)
-        follow_ups = await fetch_follow_ups(self.fetcher, url, response, settings)
-        return image_record(url, None, response, settings, follow_ups)
+        problem = assess(response, settings)
+        if problem is not None:
+            return image_record(url, page_url, response, settings, problem)
+        fetched = await fetch_follow_ups(self.fetcher, url, response, settings)
+        return image_record(url, page_url, response, settings, None, fetched)
 
     def _counted(self, record: ImageRecord) -> ImageRecord:
         self.stats.count(record)
         return record
+
+
+async def crawl_urls(settings: Settings, urls: list[str], stats: Stats) -> None:
+    """Crawl ``urls`` in this process and event loop, into ``settings.output.dir``."""
+    async with Fetcher(settings) as fetcher:
+        await Crawl(settings, fetcher, Store(settings.output.dir), stats).run(urls)

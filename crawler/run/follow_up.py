@@ -1,6 +1,6 @@
 """Adaptive ranges: fetch what the prefix lacks, a bounded number of rounds.
 
-After an image's prefix arrives, the format parsers (``formats.adaptive``,
+After an image's prefix arrives, the format parsers (:mod:`crawler.fingerprint.plan`,
 sans I/O) say which byte ranges still hold EXIF or the start of the image
 data; this module fetches each round's ranges concurrently with Range
 requests, adds them to the sparse buffer, and asks again, until nothing is
@@ -12,24 +12,14 @@ says why in ``follow_up_error``.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
+from crawler.answers import ImageResponse
 from crawler.errors import FetchError
 from crawler.fingerprint.analyze import analyze
-from crawler.fingerprint.layout import Layout
-from crawler.fingerprint.plan import RangePolicy, Rounds
+from crawler.fingerprint.plan import Fetched, RangePolicy, Rounds
 from crawler.fingerprint.sparse import SparseBuffer
-from crawler.net.fetch import Fetcher, ImageResponse
+from crawler.net.fetch import Fetcher
 from crawler.settings import FingerprintSettings
-
-
-@dataclass(frozen=True)
-class FollowUps:
-    buffer: SparseBuffer  # the prefix and every range fetched after it
-    layout: Layout  # the analysis of the final buffer
-    requests: int
-    bytes_fetched: int
-    error: FetchError | None = None
 
 
 def policy(settings: FingerprintSettings) -> RangePolicy:
@@ -38,14 +28,15 @@ def policy(settings: FingerprintSettings) -> RangePolicy:
     )
 
 
-async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> FollowUps:
+async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> Fetched:
     buffer = SparseBuffer.of(response.data, response.total_size)
-    requests = fetched = 0
+    rounds = requests = fetched = 0
     plan = Rounds(buffer, policy(settings))
     for planned in plan:
         answers = await asyncio.gather(
             *(fetcher.fetch_range(url, start, end) for start, end in planned), return_exceptions=True
         )
+        rounds += 1
         requests += len(planned)
         failed: FetchError | None = None
         for (start, _end), answer in zip(planned, answers):
@@ -57,5 +48,6 @@ async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, 
                 buffer.add(start, answer.data)
                 fetched += answer.bytes_fetched
         if failed is not None:
-            return FollowUps(buffer, analyze(buffer, settings.content_bytes), requests, fetched, failed)
-    return FollowUps(buffer, plan.layout, requests, fetched)
+            layout = analyze(buffer, settings.content_bytes)
+            return Fetched(buffer, layout, response.bytes_fetched, rounds, requests, fetched, failed.message)
+    return Fetched(buffer, plan.layout, response.bytes_fetched, rounds, requests, fetched)

@@ -1,4 +1,4 @@
-"""One crawl, run in this process or spread over several (``limits.processes``).
+"""One crawl spread over several processes (``limits.processes`` above 1).
 
 A crawl with high concurrency on a fast link is CPU-bound: each image costs
 about 1.6 ms of Python (HTTP parsing, EXIF, hashing) and one event
@@ -28,18 +28,17 @@ import queue
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.synchronize import Event
 from urllib.parse import urlsplit
 
-from crawler.errors import CrawlerError
+from crawler.errors import WorkerFailed
 from crawler.fingerprint import perceptual
-from crawler.net.fetch import Fetcher
-from crawler.run.crawl import Crawl, Stats
+from crawler.run.crawl import crawl_urls
+from crawler.run.stats import Stats, copy_into, total
 from crawler.settings import Settings
-from crawler.store.files import Store
 
 _REPORT_SECONDS = 0.25  # how often a worker sends its counts (and checks for a stop)
 _INTERRUPTED = 130
@@ -48,28 +47,7 @@ _INTERRUPTED = 130
 Report = tuple[int, Stats, bool]  # worker index, its counts so far, whether they are final
 
 
-class WorkerFailed(CrawlerError):
-    """A worker process ended without finishing its share (killed, out of memory...)."""
-
-
 Display = Callable[[], AbstractContextManager[object]]
-
-
-def crawl(settings: Settings, urls: list[str], stats: Stats, display: Display = nullcontext) -> None:
-    """Crawl ``urls`` into ``settings.output.dir``, counting into ``stats``, inside ``display()``.
-
-    Raises KeyboardInterrupt after a Ctrl-C (finished files are kept) and
-    :class:`WorkerFailed` when a worker process died. Workers start before
-    the display does: a process forked while a display thread holds a lock
-    could hang on it.
-    """
-    Store(settings.output.dir).remove_partial_files()
-    count = process_count(settings, len(urls))
-    if count == 1:
-        with display():
-            asyncio.run(_crawl(settings, urls, stats))
-        return
-    _crawl_in_workers(settings, deal(urls, count), stats, display)
 
 
 def process_count(settings: Settings, listed: int) -> int:
@@ -110,24 +88,18 @@ def worker_settings(settings: Settings, count: int, index: int) -> Settings:
     return settings.model_copy(update={"limits": limits})
 
 
-def total(parts: Iterable[Stats]) -> Stats:
-    """The sum of several workers' counts."""
-    result = Stats(processes=0)  # each part counts itself
-    for part in parts:
-        for field in dataclasses.fields(Stats):
-            setattr(result, field.name, getattr(result, field.name) + getattr(part, field.name))
-    return result
-
-
-async def _crawl(settings: Settings, urls: list[str], stats: Stats) -> None:
-    async with Fetcher(settings) as fetcher:
-        await Crawl(settings, fetcher, Store(settings.output.dir), stats).run(urls)
-
-
 # -- several processes ---------------------------------------------------------
 
 
-def _crawl_in_workers(settings: Settings, shards: list[list[str]], stats: Stats, display: Display) -> None:
+def crawl_in_workers(settings: Settings, urls: list[str], count: int, stats: Stats, display: Display) -> None:
+    """Crawl ``urls`` in ``count`` worker processes, counting into ``stats``, inside ``display()``.
+
+    Raises KeyboardInterrupt after a Ctrl-C (finished files are kept) and
+    :class:`WorkerFailed` when a worker process died. Workers start before
+    the display does: a process forked while a display thread holds a lock
+    could hang on it.
+    """
+    shards = deal(urls, count)
     context = _context()
     reports: multiprocessing.Queue[Report] = context.Queue()
     stop = context.Event()
@@ -158,7 +130,7 @@ def _crawl_in_workers(settings: Settings, shards: list[list[str]], stats: Stats,
             except KeyboardInterrupt:  # tell the workers; keep collecting until they have stopped
                 interrupted = True
                 stop.set()
-    _copy(total(latest), stats)
+    copy_into(total(latest), stats)
     failed = [f"{worker.name} (exit code {worker.exitcode})" for worker in workers
               if worker.exitcode not in (0, _INTERRUPTED)]
     if failed:
@@ -184,16 +156,11 @@ def _collect(reports: multiprocessing.Queue[Report], latest: list[Stats],
                 break
             continue
         latest[index] = snapshot
-        _copy(total(latest), stats)
+        copy_into(total(latest), stats)
         if last:
             finished.add(index)
     for worker in workers:
         worker.join()
-
-
-def _copy(source: Stats, target: Stats) -> None:
-    for field in dataclasses.fields(Stats):
-        setattr(target, field.name, getattr(source, field.name))
 
 
 def _worker_main(settings: Settings, urls: list[str], index: int,
@@ -211,7 +178,7 @@ def _worker_main(settings: Settings, urls: list[str], index: int,
 async def _worker_crawl(settings: Settings, urls: list[str], stats: Stats, index: int,
                         reports: multiprocessing.Queue[Report], stop: Event, parent: int) -> bool:
     """Run the crawl beside a reporter; True when it was stopped before the end."""
-    run = asyncio.create_task(_crawl(settings, urls, stats))
+    run = asyncio.create_task(crawl_urls(settings, urls, stats))
     while not run.done():
         await asyncio.wait([run], timeout=_REPORT_SECONDS)
         reports.put((index, dataclasses.replace(stats, errors=Counter(stats.errors)), False))

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from crawler.fingerprint.compute import fingerprint
 from crawler.net.fetch import Fetcher, ImageResponse
 from crawler.pages.urls import read_url_list
-from crawler.records import image_record
+from crawler.records import assess, image_record
 from crawler.run.crawl import Crawl
 from crawler.settings import load_settings
 from crawler.store.files import Store
@@ -163,7 +163,7 @@ def test_any_answer_becomes_a_record(data: bytes, total: int | None, content_typ
     """Whatever bytes and headers a server sends, the record decision returns a valid record."""
     response = ImageResponse("http://a.test/i.jpg", data, total, None, None, content_type, len(data))
     fingerprint_settings = load_settings(None, {"fingerprint.min_image_bytes": minimum}).fingerprint
-    record = image_record("http://a.test/i.jpg", None, response, fingerprint_settings)
+    record = image_record("http://a.test/i.jpg", None, response, fingerprint_settings, assess(response, fingerprint_settings))
     assert record.status in ("ok", "skipped", "error")
     assert (record.status == "ok") == (record.sha256_first_10240_bytes is not None)
     assert record.status == "ok" or record.error_kind

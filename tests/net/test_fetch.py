@@ -11,12 +11,18 @@ import pytest
 import respx
 
 from crawler.errors import FetchError, TransientError
+from crawler.models import ImageRecord
 from crawler.net.fetch import Fetcher, ImageResponse, PageResponse
-from crawler.records import image_record
+from crawler.records import assess, image_record
 from crawler.settings import Settings, load_settings
 
 URL = "http://img.test/a.jpg"
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 200  # 51,204 bytes
+
+
+def record_of(response: ImageResponse) -> ImageRecord:
+    fingerprint_settings = settings().fingerprint
+    return image_record(URL, None, response, fingerprint_settings, assess(response, fingerprint_settings))
 
 
 def settings(**overrides: Any) -> Settings:
@@ -76,21 +82,21 @@ def test_unknown_total_is_null() -> None:
     respx.get(URL).mock(return_value=partial(JPEG, "*"))
     response = fetch("fetch_image")
     assert response.total_size is None
-    record = image_record(URL, None, response, settings().fingerprint)
+    record = record_of(response)
     assert (record.status, record.image_size) == ("ok", None)
 
 
 @respx.mock
 def test_416_for_an_empty_file_is_a_skipped_record() -> None:
     respx.get(URL).mock(return_value=httpx.Response(416, headers={"Content-Range": "bytes */0"}))
-    record = image_record(URL, None, fetch("fetch_image"), settings().fingerprint)
+    record = record_of(fetch("fetch_image"))
     assert (record.status, record.error_kind, record.image_size) == ("skipped", "too_small", 0)
 
 
 @respx.mock
 def test_416_without_content_range_is_an_error_record() -> None:
     respx.get(URL).mock(return_value=httpx.Response(416))
-    record = image_record(URL, None, fetch("fetch_image"), settings().fingerprint)
+    record = record_of(fetch("fetch_image"))
     assert (record.status, record.error_kind, record.image_size) == ("error", "empty", None)
 
 
@@ -106,14 +112,14 @@ def test_range_not_starting_at_zero_is_an_error() -> None:
 def test_html_under_an_image_content_type_is_not_an_image() -> None:
     page = b"<!DOCTYPE html><html><body>login first</body></html>" + b" " * 30000
     respx.get(URL).mock(return_value=partial(page, len(page), **{"Content-Type": "image/jpeg"}))
-    record = image_record(URL, None, fetch("fetch_image"), settings().fingerprint)
+    record = record_of(fetch("fetch_image"))
     assert (record.status, record.error_kind) == ("error", "not_image")
 
 
 @respx.mock
 def test_an_image_under_a_wrong_content_type_is_fingerprinted() -> None:
     respx.get(URL).mock(return_value=partial(JPEG, len(JPEG), **{"Content-Type": "text/plain"}))
-    record = image_record(URL, None, fetch("fetch_image"), settings().fingerprint)
+    record = record_of(fetch("fetch_image"))
     assert (record.status, record.format, record.content_type) == ("ok", "jpeg", "text/plain")
 
 
@@ -124,7 +130,7 @@ def test_redirects_are_followed_and_the_final_url_kept() -> None:
     response = fetch("fetch_image")
     assert response.url == "http://cdn.test/a.jpg"
     assert final.calls.last.request.headers["Range"] == "bytes=0-10239"
-    assert image_record(URL, None, response, settings().fingerprint).final_url == "http://cdn.test/a.jpg"
+    assert record_of(response).final_url == "http://cdn.test/a.jpg"
 
 
 @respx.mock

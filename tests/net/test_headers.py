@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from crawler.errors import FetchError
-from crawler.net.headers import content_range_total, normalize_etag, parse_retry_after
+from crawler.net.headers import content_range_total, parse_retry_after
+from crawler.records import normalize_etag
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from crawler.net.fetch import Fetcher
-from crawler.records import image_record
+from crawler.records import assess, image_record
 from crawler.run.follow_up import fetch_follow_ups
 from crawler.settings import load_settings
 
@@ -44,8 +44,9 @@ def record_for(data: bytes, **overrides: Any) -> Any:
     async def go() -> Any:
         async with Fetcher(settings) as fetcher:
             response = await fetcher.fetch_image(URL)
+            problem = assess(response, settings.fingerprint)
             follow = await fetch_follow_ups(fetcher, URL, response, settings.fingerprint)
-            return image_record(URL, None, response, settings.fingerprint, follow)
+            return image_record(URL, None, response, settings.fingerprint, problem, follow)
 
     return asyncio.run(go())
 

@@ -10,7 +10,8 @@ import httpx
 import respx
 
 from crawler.net.fetch import Fetcher
-from crawler.run.crawl import Crawl, Stats
+from crawler.run.crawl import Crawl
+from crawler.run.stats import Stats
 from crawler.settings import load_settings
 from crawler.store.files import Store
 

@@ -11,8 +11,8 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.run.crawl import Stats
-from crawler.run.processes import deal, process_count, share, total, worker_settings
+from crawler.run.processes import deal, process_count, share, worker_settings
+from crawler.run.stats import Stats, total
 from crawler.settings import Settings
 
 

@@ -1,0 +1,42 @@
+"""What the network layer hands up: an image's first bytes, a range of it, or a page.
+
+Plain data, built by :mod:`crawler.net.fetch` from an HTTP answer and read by
+the orchestration and by :mod:`crawler.records`, which must not depend on
+the network stack to turn an answer into a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ImageResponse:
+    """The first bytes of an image and what the headers said about it."""
+
+    url: str  # final URL, after redirects
+    data: bytes  # at most prefix_bytes
+    total_size: int | None
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    bytes_fetched: int  # body bytes read from the network
+
+
+@dataclass(frozen=True)
+class RangeResponse:
+    """Bytes of an image past its prefix, from a follow-up Range request."""
+
+    data: bytes
+    bytes_fetched: int
+
+
+@dataclass(frozen=True)
+class PageResponse:
+    """An HTML page's body, cut at the size cap."""
+
+    url: str  # final URL, after redirects: the base for relative links
+    body: bytes
+    encoding: str | None
+    truncated: bool
+    bytes_fetched: int
