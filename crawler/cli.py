@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,11 @@ from crawler.settings import Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_SETTINGS = Path("settings.toml")
+DESCRIPTION = (
+    "Fingerprint images on the web without downloading them: crawl pages (clearnet and .onion through Tor), "
+    "fetch the first bytes of each image with HTTP Range requests and write a JSON record per image."
+)
+_SETTINGS_HELP = "settings file (default: ./settings.toml if present)"
 
 # flag destination -> dotted settings key it overrides
 _OVERRIDES = {
@@ -50,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(_settings_path(args.settings), _overrides(args))
+        flags = {dotted: "--" + dest.replace("_", "-") for dest, dotted in _OVERRIDES.items()}
+        settings = load_settings(_settings_path(args.settings), _overrides(args), flags)
         return int(args.run(args, settings))
     except CrawlerError as exc:
         print(f"crawler: {exc}", file=sys.stderr)
@@ -85,6 +92,13 @@ def _schema(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _version() -> str:
+    try:
+        return metadata.version("crawler")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _settings_path(given: Path | None) -> Path | None:
     if given is not None:
         return given
@@ -97,11 +111,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crawler", description=__doc__.split("\n")[0])
-    parser.add_argument("--settings", type=Path, help="settings file (default: ./settings.toml if present)")
+    parser = argparse.ArgumentParser(prog="crawler", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--settings", type=Path, help=_SETTINGS_HELP)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    # --settings is also taken after the command; given there, it wins
+    settings = argparse.ArgumentParser(add_help=False)
+    settings.add_argument("--settings", type=Path, default=argparse.SUPPRESS, help=_SETTINGS_HELP)
 
-    crawl = commands.add_parser("crawl", help="fingerprint the images of the listed pages")
+    crawl = commands.add_parser("crawl", parents=[settings], help="fingerprint the images of the listed pages")
     crawl.add_argument("urls", type=Path, help="file with one page or image URL per line")
     crawl.add_argument("-o", "--output", type=Path, help="output folder (output.dir)")
     crawl.add_argument("--concurrency", type=int, help="requests at once overall (limits.concurrency)")
@@ -120,10 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--no-progress", action="store_true", help="no progress display")
     crawl.set_defaults(run=_crawl)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of the output files")
+    schema = commands.add_parser("schema", parents=[settings], help="print the JSON Schema of the output files")
     schema.set_defaults(run=_schema)
 
-    evaluate = commands.add_parser("eval", help="measure false positives of fingerprints on an image folder")
+    evaluate = commands.add_parser("eval", parents=[settings], help="measure false positives of fingerprints on an image folder")
     eval_command.add_arguments(evaluate)
     evaluate.set_defaults(run=eval_command.run)
     return parser

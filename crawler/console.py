@@ -73,8 +73,8 @@ def _size(count: int) -> str:
     if count < 1024:
         return f"{count} B"
     value = count / 1024
-    for unit in ("KB", "MB"):
+    for unit in ("KiB", "MiB"):
         if value < 1024:
             return f"{value:.1f} {unit}"
         value /= 1024
-    return f"{value:.1f} GB"
+    return f"{value:.1f} GiB"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from crawler.errors import SettingsError
 from crawler.models import HASHED_PREFIX_BYTES
@@ -90,8 +91,14 @@ class Settings(_Section):
 FINGERPRINT_DEFAULTS = FingerprintSettings()  # what pure code falls back to when not given settings
 
 
-def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Read ``path`` (TOML) if given, apply dotted-key overrides, validate."""
+def load_settings(
+    path: Path | None = None, overrides: dict[str, Any] | None = None, names: dict[str, str] | None = None
+) -> Settings:
+    """Read ``path`` (TOML) if given, apply dotted-key overrides, validate.
+
+    An error names the dotted key and the file, or, for a key that came from
+    ``overrides``, the name ``names`` gives it (the command-line flag).
+    """
     data: dict[str, Any] = _read_toml(path) if path is not None else {}
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
@@ -99,11 +106,24 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        where = f" in {path}" if path is not None else ""
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise SettingsError(f"invalid settings{where}: {problems}") from None
+        from_flags = {dotted: (names or {}).get(dotted, dotted) for dotted in overrides or {}}
+        problems = [_problem(error, from_flags) for error in exc.errors()]
+        flagged = [text for text, flag in problems if flag]
+        in_file = [text for text, flag in problems if not flag]
+        messages = flagged + ([f"invalid settings{f' in {path}' if path else ''}: {'; '.join(in_file)}"] if in_file else [])
+        raise SettingsError("; ".join(messages)) from None
+
+
+def _problem(error: ErrorDetails, from_flags: dict[str, str]) -> tuple[str, bool]:
+    """One validation error in words, and whether it names a command-line flag."""
+    dotted = ".".join(str(part) for part in error["loc"])
+    context = error.get("ctx", {})
+    bounds = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}",
+              "greater_than": "more than {gt}", "less_than": "less than {lt}"}
+    text = f"must be {bounds[error['type']].format(**context)}" if error["type"] in bounds else error["msg"]
+    if dotted in from_flags:
+        return f"{from_flags[dotted]}: {text}", True
+    return f"{dotted}: {text}", False
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

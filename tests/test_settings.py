@@ -41,8 +41,8 @@ def test_overrides_win_over_the_file(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[limits]\nconcurency = 5\n", "limits.concurency: Extra inputs are not permitted"),
-        ("[limits]\nper_host = 0\n", "limits.per_host: Input should be greater than or equal to 1"),
-        ("[fingerprint]\nprefix_bytes = 4096\n", "fingerprint.prefix_bytes: Input should be greater than or equal to 10240"),
+        ("[limits]\nper_host = 0\n", "limits.per_host: must be at least 1"),
+        ("[fingerprint]\nprefix_bytes = 4096\n", "fingerprint.prefix_bytes: must be at least 10240"),
         ("[timeouts]\nread = \"slow\"\n", "timeouts.read: Input should be a valid number"),
         ("[tor]\nproxies = [\"localhost\"]\n", "tor.proxies: Value error, 'localhost' is not HOST:PORT"),
         ("[limits\n", "is not valid TOML"),
@@ -73,7 +73,7 @@ def test_cli_stops_with_exit_2_before_any_request(tmp_path: Path, capsys: pytest
 def test_cli_flag_value_is_validated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "urls.txt").write_text("")
     assert main(["crawl", str(tmp_path / "urls.txt"), "--per-host", "0"]) == 2
-    assert "limits.per_host" in capsys.readouterr().err
+    assert "crawler: --per-host: must be at least 1" in capsys.readouterr().err
 
 
 def test_missing_url_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,8 +5,8 @@ a file held in a :class:`SparseBuffer`, treating a missing byte as the end of
 the file, exactly as exifread treats a truncated one; once the needed ranges
 are filled it gives the tags exifread gives for the whole file.
 
-``exif_misses`` runs exifread over the pieces with a lenient reader and
-returns the ranges it tried to read but could not: exifread itself says what
+``scan_exif`` runs exifread over the pieces with a lenient reader and
+also returns the ranges it tried to read but could not: exifread itself says what
 it lacks, so the fetched ranges match its reads whatever quirks its parsers
 have. (exifread lets a plain exception through, but stopping at the first
 missing read would cost a fetch round per missing range.)
@@ -55,11 +55,6 @@ def scan_exif(buffer: SparseBuffer) -> ExifScan:
     thumbnail = tags.get("JPEGThumbnail")
     jpeg = isinstance(thumbnail, bytes) and thumbnail.startswith(b"\xff\xd8")
     return ExifScan(_printables(tags), thumbnail if jpeg else None, tuple(reader.misses))  # type: ignore[arg-type]
-
-
-def exif_misses(buffer: SparseBuffer) -> list[Range]:
-    """The ranges exifread reads that the buffer lacks."""
-    return list(scan_exif(buffer).misses)
 
 
 def _tags(handle: BinaryIO) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The adaptive fetch loop, without the fetching (sans I/O).
 
-After the prefix, :func:`rounds` yields, round after round, the ranges to
+After the prefix, :class:`Rounds` yields, round after round, the ranges to
 fetch next; the caller fetches them (one Range request each, concurrently),
 adds the bytes to the buffer, and asks for the next round. It ends when the
 layout needs nothing more, the byte cap is spent or the rounds run out::

@@ -1,8 +1,8 @@
 """One crawl spread over several processes (``limits.processes`` above 1).
 
 A crawl with high concurrency on a fast link is CPU-bound: each image costs
-about 1.6 ms of Python (HTTP parsing, EXIF, hashing) and one event
-loop uses one core. With ``processes`` above 1 the listed URLs are dealt out
+some Python (HTTP parsing, EXIF, hashing; measured in bench/README.md) and one
+event loop uses one core. With ``processes`` above 1 the listed URLs are dealt out
 to that many worker processes, each running the same pipeline on its share:
 
 - ``concurrency`` and ``per_host`` are totals, split evenly over the
@@ -112,7 +112,7 @@ def crawl_in_workers(settings: Settings, urls: list[str], count: int, stats: Sta
         for index, shard in enumerate(shards)
     ]
     latest = [Stats(listed=len(shard)) for shard in shards]
-    # Each worker would import SciPy (0.3 s of CPU, its event loop stalled
+    # Each worker would import SciPy (a noticeable share of a second of CPU, its event loop stalled
     # with every request in flight) at its first thumbnail; forked, they share this one.
     perceptual.preload()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # workers are born ignoring Ctrl-C

@@ -1,0 +1,96 @@
+"""Imports run one way: interface -> orchestration -> I/O -> pure code -> model.
+
+The layers are written down in the README's design section; this test reads
+every module's imports (the AST, so imports inside functions count too) and
+fails when one points up a layer, when pure code imports an I/O library, or
+when a module belongs to no layer (a new package must be placed).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "crawler"
+
+# Top to bottom; a module may import its own layer and the ones below.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("interface", ("crawler.__main__", "crawler.cli", "crawler.console")),
+    ("orchestration", ("crawler.run",)),
+    ("I/O", ("crawler.net", "crawler.pages", "crawler.store", "crawler.evaluation")),
+    ("pure", ("crawler.records", "crawler.fingerprint")),
+    ("model", ("crawler.settings", "crawler.models", "crawler.errors", "crawler.answers", "crawler")),
+]
+IO_LIBRARIES = ("httpx", "httpcore", "socksio", "tenacity", "socket", "asyncio", "sqlite3", "psycopg", "subprocess")
+NO_NETWORK = {"crawler.evaluation": ("crawler.net", "crawler.run", "httpx", "httpcore", "socksio", "tenacity")}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def layer_of(name: str) -> int:
+    """Index of the layer the most specific prefix of ``name`` belongs to."""
+    best, depth = -1, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if within(name, prefix) and prefix.count(".") > depth:
+                best, depth = index, prefix.count(".")
+    return best
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names if f"{node.module}.{alias.name}" in MODULES)
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_module_has_a_layer(name: str) -> None:
+    assert layer_of(name) >= 0, f"{name} is in no layer: add it to LAYERS here and to the README's design section"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_point_down(name: str) -> None:
+    own = layer_of(name)
+    upward = sorted(
+        imported for imported in imports_of(MODULES[name])
+        if imported.startswith("crawler") and imported in MODULES and layer_of(imported) < own
+    )
+    assert not upward, f"{name} ({LAYERS[own][0]}) imports a higher layer: {upward}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if layer_of(n) >= 3))
+def test_pure_code_and_the_model_do_no_io(name: str) -> None:
+    io = sorted(i for i in imports_of(MODULES[name]) if i.split(".")[0] in IO_LIBRARIES)
+    assert not io, f"{name} is pure but imports {io}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if any(within(n, p) for p in NO_NETWORK)))
+def test_the_evaluation_harness_does_not_import_the_network_stack(name: str) -> None:
+    banned = next(b for p, b in NO_NETWORK.items() if within(name, p))
+    found = sorted(i for i in imports_of(MODULES[name]) if any(within(i, b) for b in banned))
+    assert not found, f"{name} imports {found}"
+
+
+def test_the_check_sees_a_wrong_arrow(tmp_path: Path) -> None:
+    """The checker itself: an upward import in a pure module is reported."""
+    path = tmp_path / "bad.py"
+    path.write_text("from crawler.net.fetch import Fetcher\n")
+    assert "crawler.net.fetch" in imports_of(path)
+    assert layer_of("crawler.net.fetch") < layer_of("crawler.records")
