@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from crawler import console
-from crawler.errors import CrawlerError, WorkerFailed
+from crawler.errors import CrawlerError, OutputError, WorkerFailed
 from crawler.evaluation import command as eval_command
 from crawler.models import ImageRecord
 from crawler.pages.urls import read_url_list
 from crawler.run import launch
 from crawler.run.stats import Stats
 from crawler.settings import Settings, load_settings
+from crawler.store.files import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_SETTINGS = Path("settings.toml")
@@ -31,6 +32,7 @@ DESCRIPTION = (
     "Fingerprint images on the web without downloading them: crawl pages (clearnet and .onion through Tor), "
     "fetch the first bytes of each image with HTTP Range requests and write a JSON record per image."
 )
+_SHOWN_REJECTED = 5  # bad lines shown one by one; the rest are counted
 _SETTINGS_HELP = "settings file (default: ./settings.toml if present)"
 
 # flag destination -> dotted settings key it overrides
@@ -69,18 +71,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _crawl(args: argparse.Namespace, settings: Settings) -> int:
     url_list = read_url_list(args.urls)
-    for rejected in url_list.rejected:
-        print(f"{args.urls}:{rejected.line}: skipped {rejected.text!r}: {rejected.reason}", file=sys.stderr)
+    for rejected in url_list.rejected[:_SHOWN_REJECTED]:
+        print(f"{args.urls}:{rejected.line}: skipped {rejected.text[:200]!r}: {rejected.reason}", file=sys.stderr)
+    if len(url_list.rejected) > _SHOWN_REJECTED:
+        more = len(url_list.rejected) - _SHOWN_REJECTED
+        print(f"{args.urls}: {more} more line(s) skipped as not URLs ({len(url_list.rejected)} in all)", file=sys.stderr)
     if url_list.duplicates:
         print(f"{args.urls}: {url_list.duplicates} duplicate line(s) crawled once", file=sys.stderr)
     stats = Stats()
     interrupted = failed = False
+    Store(settings.output.dir).check_writable()  # before any request: exit 2 with the reason
     try:
         launch.crawl(settings, url_list.urls, stats, lambda: console.progress(stats, enabled=not args.no_progress))
     except KeyboardInterrupt:
         interrupted = True
-    except WorkerFailed as exc:
-        print(f"crawler: {exc}", file=sys.stderr)
+    except (WorkerFailed, OutputError) as exc:
+        print(f"crawler: {exc}; the files written so far are kept, rerun to resume", file=sys.stderr)
         failed = True
     console.print_summary(stats, settings.output.dir, interrupted)
     return EXIT_INTERRUPTED if interrupted else EXIT_FAILED if failed else EXIT_OK

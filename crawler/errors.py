@@ -6,6 +6,8 @@ turns every :class:`FetchError` into a record with ``status="error"``::
     CrawlerError
      ├── SettingsError      bad settings file or value (exit code 2)
      ├── InputError         unreadable URL list (exit code 2)
+     ├── OutputError        the output folder cannot be written (exit code 2 before a
+     │                      run, 1 when a write fails mid-run: disk full)
      ├── WorkerFailed       a crawl's worker process died (exit code 1)
      └── FetchError         one URL could not be fetched; ``kind`` names why
           └── TransientError   worth retrying (connect, timeout, 429, 5xx)
@@ -27,6 +29,10 @@ class SettingsError(CrawlerError):
 
 class InputError(CrawlerError):
     """The URL list cannot be read."""
+
+
+class OutputError(CrawlerError):
+    """The output folder or one of its files cannot be written."""
 
 
 class WorkerFailed(CrawlerError):

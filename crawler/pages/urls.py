@@ -15,6 +15,10 @@ import idna
 from crawler.errors import InputError
 
 
+_SNIFF_BYTES = 65536  # a binary file shows itself early; a huge text list is not read twice
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\v")
+
+
 @dataclass(frozen=True)
 class Rejected:
     line: int
@@ -80,8 +84,20 @@ def parse_url_lines(lines: list[str]) -> UrlList:
 
 
 def read_url_list(path: Path) -> UrlList:
+    """The URLs of a text file; :class:`InputError` when it cannot be read or is not text."""
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read URL list {path}: {exc.strerror}") from None
-    return parse_url_lines(text.splitlines())
+    binary = _binary_at(data)
+    if binary is not None:
+        raise InputError(f"{path} is not a text file of URLs (binary data at byte {binary})")
+    return parse_url_lines(data.decode("utf-8", errors="replace").splitlines())
+
+
+def _binary_at(data: bytes) -> int | None:
+    """Where the first byte no text file holds is (NUL, or control bytes other than white space)."""
+    for offset, byte in enumerate(data[:_SNIFF_BYTES]):
+        if byte < 0x20 and byte not in _TEXT_CONTROLS:
+            return offset
+    return None

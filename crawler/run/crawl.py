@@ -13,7 +13,7 @@ import asyncio
 from collections import OrderedDict
 
 from crawler.answers import ImageResponse, PageResponse
-from crawler.errors import FetchError, internal_error
+from crawler.errors import FetchError, OutputError, internal_error
 from crawler.models import ImageRecord
 from crawler.net.fetch import Fetcher
 from crawler.pages.extract import extract_image_urls
@@ -35,19 +35,31 @@ class Crawl:
         self.store = store
         self.stats = stats or Stats()
         self._images: OrderedDict[str, asyncio.Task[ImageRecord]] = OrderedDict()
+        self._failure: OutputError | None = None
+        self._failed = asyncio.Event()
 
     async def run(self, urls: list[str]) -> Stats:
+        """Crawl ``urls``; raises :class:`OutputError` when a file cannot be written (disk full).
+
+        A write that fails stops the run at once: going on would fetch pages
+        whose records could not be kept. Files written before stay; a rerun
+        resumes.
+        """
         self.stats.listed = len(urls)
         queue: asyncio.Queue[str] = asyncio.Queue()
         for url in urls:
             queue.put_nowait(url)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.limits.concurrency)]
+        finished = asyncio.ensure_future(queue.join())
+        failed = asyncio.ensure_future(self._failed.wait())
         try:
-            await queue.join()
+            await asyncio.wait([finished, failed], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            for task in [*workers, finished, failed]:
+                task.cancel()
+            await asyncio.gather(*workers, finished, failed, return_exceptions=True)
+        if self._failure is not None:
+            raise self._failure
         return self.stats
 
     async def _worker(self, queue: asyncio.Queue[str]) -> None:
@@ -56,8 +68,7 @@ class Crawl:
             try:
                 await self._listed(url)
             except Exception as exc:  # a bug must cost one URL, not a worker and the run
-                self.store.write(url, [self._counted(error_record(url, None, internal_error(exc)))])
-                self.stats.done += 1
+                self._write(url, [self._counted(error_record(url, None, internal_error(exc)))])
             finally:
                 queue.task_done()
 
@@ -74,8 +85,7 @@ class Crawl:
                 records = await self._page(url, response)
             else:
                 records = [self._counted(await self._image_record(url, None, response))]
-        self.store.write(url, records)
-        self.stats.done += 1
+        self._write(url, records)
 
     async def _page(self, url: str, page: PageResponse) -> list[ImageRecord]:
         self.stats.pages += 1
@@ -118,6 +128,15 @@ class Crawl:
             return image_record(url, page_url, response, settings, problem)
         fetched = await fetch_follow_ups(self.fetcher, url, response, settings)
         return image_record(url, page_url, response, settings, None, fetched)
+
+    def _write(self, url: str, records: list[ImageRecord]) -> None:
+        try:
+            self.store.write(url, records)
+        except OutputError as exc:
+            self._failure = self._failure or exc
+            self._failed.set()
+            return
+        self.stats.done += 1
 
     def _counted(self, record: ImageRecord) -> ImageRecord:
         self.stats.count(record)

@@ -18,7 +18,8 @@ from crawler.store.files import Store
 def crawl(settings: Settings, urls: list[str], stats: Stats, display: Display) -> None:
     """Crawl ``urls`` into ``settings.output.dir``, counting into ``stats``, inside ``display()``.
 
-    Raises KeyboardInterrupt after a Ctrl-C (finished files are kept) and
+    Raises :class:`~crawler.errors.OutputError` when a write fails mid-run
+    (disk full); KeyboardInterrupt after a Ctrl-C (finished files are kept) and
     :class:`~crawler.errors.WorkerFailed` when a worker process died.
     """
     Store(settings.output.dir).remove_partial_files()

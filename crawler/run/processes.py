@@ -34,7 +34,7 @@ from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.synchronize import Event
 from urllib.parse import urlsplit
 
-from crawler.errors import WorkerFailed
+from crawler.errors import OutputError, WorkerFailed
 from crawler.fingerprint import perceptual
 from crawler.run.crawl import crawl_urls
 from crawler.run.stats import Stats, copy_into, total
@@ -44,7 +44,7 @@ _REPORT_SECONDS = 0.25  # how often a worker sends its counts (and checks for a 
 _INTERRUPTED = 130
 
 
-Report = tuple[int, Stats, bool]  # worker index, its counts so far, whether they are final
+Report = tuple[int, Stats, bool, str | None]  # worker index, its counts so far, whether final, why it failed
 
 
 Display = Callable[[], AbstractContextManager[object]]
@@ -94,7 +94,8 @@ def worker_settings(settings: Settings, count: int, index: int) -> Settings:
 def crawl_in_workers(settings: Settings, urls: list[str], count: int, stats: Stats, display: Display) -> None:
     """Crawl ``urls`` in ``count`` worker processes, counting into ``stats``, inside ``display()``.
 
-    Raises KeyboardInterrupt after a Ctrl-C (finished files are kept) and
+    Raises KeyboardInterrupt after a Ctrl-C (finished files are kept),
+    :class:`OutputError` when a worker could not write its output, and
     :class:`WorkerFailed` when a worker process died. Workers start before
     the display does: a process forked while a display thread holds a lock
     could hang on it.
@@ -122,19 +123,22 @@ def crawl_in_workers(settings: Settings, urls: list[str], count: int, stats: Sta
     finally:
         signal.signal(signal.SIGINT, previous)
     interrupted = False
+    errors: list[str] = []
     with display():
         while True:
             try:
-                _collect(reports, latest, workers, stats)
+                _collect(reports, latest, workers, stats, errors, stop)
                 break
             except KeyboardInterrupt:  # tell the workers; keep collecting until they have stopped
                 interrupted = True
                 stop.set()
     copy_into(total(latest), stats)
+    if errors:  # a write failed (disk full): the others were told to stop too
+        raise OutputError(errors[0])
     failed = [f"{worker.name} (exit code {worker.exitcode})" for worker in workers
               if worker.exitcode not in (0, _INTERRUPTED)]
     if failed:
-        raise WorkerFailed(f"{', '.join(failed)} stopped early; its finished files are kept, rerun to resume")
+        raise WorkerFailed(f"{', '.join(failed)} stopped early")
     if interrupted or any(worker.exitcode == _INTERRUPTED for worker in workers):
         raise KeyboardInterrupt
 
@@ -145,18 +149,25 @@ def _context() -> ForkContext | SpawnContext:
 
 
 def _collect(reports: multiprocessing.Queue[Report], latest: list[Stats],
-             workers: Sequence[multiprocessing.process.BaseProcess], stats: Stats) -> None:
-    """Take snapshots into ``stats`` until every worker has sent its last one or died."""
+             workers: Sequence[multiprocessing.process.BaseProcess], stats: Stats, errors: list[str], stop: Event) -> None:
+    """Take snapshots into ``stats`` until every worker has sent its last one or died.
+
+    A worker whose output cannot be written reports why; every worker is then
+    told to stop, as one process would stop at its first failed write.
+    """
     finished: set[int] = set()
     while len(finished) < len(workers):
         try:
-            index, snapshot, last = reports.get(timeout=_REPORT_SECONDS)
+            index, snapshot, last, error = reports.get(timeout=_REPORT_SECONDS)
         except queue.Empty:
             if not any(worker.is_alive() for worker in workers):
                 break
             continue
         latest[index] = snapshot
         copy_into(total(latest), stats)
+        if error is not None:
+            errors.append(error)
+            stop.set()
         if last:
             finished.add(index)
     for worker in workers:
@@ -168,8 +179,12 @@ def _worker_main(settings: Settings, urls: list[str], index: int,
     """A worker process: crawl ``urls``, report counts, stop when told or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides, and tells us through ``stop``
     stats = Stats()
-    stopped = asyncio.run(_worker_crawl(settings, urls, stats, index, reports, stop, parent))
-    reports.put((index, stats, True))
+    error: str | None = None
+    try:
+        stopped = asyncio.run(_worker_crawl(settings, urls, stats, index, reports, stop, parent))
+    except OutputError as exc:
+        stopped, error = False, str(exc)
+    reports.put((index, stats, True, error))
     reports.close()
     reports.join_thread()
     sys.exit(_INTERRUPTED if stopped else 0)
@@ -181,7 +196,7 @@ async def _worker_crawl(settings: Settings, urls: list[str], stats: Stats, index
     run = asyncio.create_task(crawl_urls(settings, urls, stats))
     while not run.done():
         await asyncio.wait([run], timeout=_REPORT_SECONDS)
-        reports.put((index, dataclasses.replace(stats, errors=Counter(stats.errors)), False))
+        reports.put((index, dataclasses.replace(stats, errors=Counter(stats.errors)), False, None))
         if not run.done() and (stop.is_set() or os.getppid() != parent):
             run.cancel()
     try:

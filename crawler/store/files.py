@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter
 
-from crawler.errors import RETRYABLE_KINDS
+from crawler.errors import RETRYABLE_KINDS, OutputError
 from crawler.models import ImageRecord
 
 _RECORDS = TypeAdapter(list[ImageRecord])
@@ -29,6 +29,19 @@ _TEMP_SUFFIX = ".partial"
 class Store:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._mode = 0o666 & ~_umask()  # what open() would give a new file; mkstemp gives 0600
+
+    def check_writable(self) -> None:
+        """Create the folder and a file in it, or say why not (before any request is made)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise OutputError(f"cannot write to the output folder {self.root}: it is a file, not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-check.", suffix=_TEMP_SUFFIX)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise OutputError(f"cannot write to the output folder {self.root}: {exc.strerror or exc}") from None
 
     def path_for(self, url: str) -> Path:
         parts = urlsplit(url)
@@ -45,18 +58,25 @@ class Store:
         return not any(record.error_kind in RETRYABLE_KINDS for record in records)
 
     def write(self, url: str, records: list[ImageRecord]) -> Path:
+        """Write ``url``'s records atomically; :class:`OutputError` when the disk refuses (full, read-only)."""
         path = self.path_for(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = _RECORDS.dump_json(records, indent=2)  # UTF-8, as json.dumps(..., ensure_ascii=False)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=_TEMP_SUFFIX)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=_TEMP_SUFFIX)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), self._mode)
                 handle.write(payload + b"\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, path)
-        except BaseException:
+        except BaseException as exc:
             Path(temp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
             raise
         return path
 
@@ -68,3 +88,9 @@ class Store:
         for temp in stale:
             temp.unlink(missing_ok=True)
         return len(stale)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(current)
+    return current

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +42,12 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
 
 
-def start(workdir: Path, *args: str) -> Running:
+def start(workdir: Path, *args: str, wrapper: Sequence[str] = ()) -> Running:
+    """Start ``crawler ARGS`` in ``workdir``; ``wrapper`` is a command to run it under (e.g. ``unshare``)."""
     env = child_env()
+    command = [*wrapper, sys.executable, "-m", "crawler", *args]
     with (workdir / "cli.stdout").open("wb") as out, (workdir / "cli.stderr").open("wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=workdir, env=env, stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=err)
     return Running(process, workdir, time.monotonic())
 
 
@@ -69,8 +72,8 @@ def finish(running: Running, timeout: float = 120.0) -> Finished:
     )
 
 
-def run(workdir: Path, *args: str, timeout: float = 120.0) -> Finished:
-    return finish(start(workdir, *args), timeout)
+def run(workdir: Path, *args: str, timeout: float = 120.0, wrapper: Sequence[str] = ()) -> Finished:
+    return finish(start(workdir, *args, wrapper=wrapper), timeout)
 
 
 def load_files(output: Path) -> dict[str, list[dict[str, object]]]:
