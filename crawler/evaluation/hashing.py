@@ -30,7 +30,6 @@ from crawler.evaluation.sources import describe_error
 from crawler.fingerprint.compute import HASHED_PREFIX_BYTES, fingerprint
 from crawler.fingerprint.plan import Fetched, RangePolicy, replay
 from crawler.fingerprint.sniff import sniff_format
-from crawler.run.follow_up import policy
 from crawler.settings import FingerprintSettings
 
 DEFAULT_SWEEP = (256, 512, 1024, 2048, 4096, 8192, 10240)
@@ -82,9 +81,8 @@ class HashParams:
         sweep: tuple[int, ...] = DEFAULT_SWEEP,
         content_sweep: tuple[int, ...] = DEFAULT_CONTENT_SWEEP,
     ) -> HashParams:
-        return cls(
-            settings.prefix_bytes, settings.sample_bytes, settings.min_image_bytes, sweep, policy(settings), content_sweep
-        )
+        policy = RangePolicy.from_settings(settings)
+        return cls(settings.prefix_bytes, settings.sample_bytes, settings.min_image_bytes, sweep, policy, content_sweep)
 
     @property
     def content_bytes(self) -> int:

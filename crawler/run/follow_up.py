@@ -32,16 +32,10 @@ class FollowUps:
     error: FetchError | None = None
 
 
-def policy(settings: FingerprintSettings) -> RangePolicy:
-    return RangePolicy(
-        cap_bytes=settings.max_bytes_per_image, max_rounds=settings.max_rounds, content_bytes=settings.content_bytes
-    )
-
-
 async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> FollowUps:
     buffer = SparseBuffer.of(response.data, response.total_size)
     requests = fetched = 0
-    plan = Rounds(buffer, policy(settings))
+    plan = Rounds(buffer, RangePolicy.from_settings(settings))
     for planned in plan:
         answers = await asyncio.gather(
             *(fetcher.fetch_range(url, start, end) for start, end in planned), return_exceptions=True
