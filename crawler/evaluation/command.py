@@ -17,7 +17,9 @@ EXIF edited, comment added, re-saved, resized) in a temporary folder, or in
 them, and reports how well each method matches a picture to its variants.
 
 Exit codes: 0 done (unreadable or non-image files do not fail a run), 1 the
-report could not be written, 2 DIR is neither a directory nor a tar archive.
+report could not be written, 2 DIR is neither a directory nor a tar archive,
+holds no image to evaluate (nothing to measure: no table, no report), or
+``--variants-dir`` is not empty.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from crawler.evaluation.tables import (
 from crawler.settings import Settings
 
 if TYPE_CHECKING:
-    from crawler.evaluation.harness import VariantOptions
+    from crawler.evaluation.harness import Evaluation, VariantOptions
 
 _TERMINAL_GROUPS, _TERMINAL_PATHS, _TERMINAL_NAMES = 10, 6, 10
 
@@ -118,6 +120,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if display is not None:
             display.close()
+    if not evaluation.inventory.images:
+        print(f"crawler eval: {source}: no image to evaluate ({_not_evaluated(evaluation)})", file=sys.stderr)
+        return 2
     document = to_document(evaluation)
     written = _write_report(document, args.report) if args.report is not None else None
     console = Console() if sys.stdout.isatty() else Console(width=200)
@@ -126,6 +131,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0 if args.report is None else 1
     console.print(f"Report: {written[0]} and {written[1]}", highlight=False, markup=False)
     return 0
+
+
+def _not_evaluated(evaluation: Evaluation) -> str:
+    """What the files of a source without images were, e.g. "3 files: 2 non-image, 1 under 20,480 bytes"."""
+    inventory, min_bytes = evaluation.inventory, evaluation.params.min_image_bytes
+    classes = (
+        (len(inventory.non_image), "non-image"),
+        (len(inventory.small), f"under {min_bytes:,} bytes, see --min-image-bytes"),
+        (len(inventory.empty), "empty"),
+        (len(inventory.unreadable), "unreadable"),
+        (len(inventory.skipped), "skipped"),
+    )
+    found = ", ".join(f"{count:,} {name}" for count, name in classes if count)
+    return f"{inventory.files_seen:,} files" + (f": {found}" if found else "")
 
 
 def _variant_options(args: argparse.Namespace) -> VariantOptions | None:

@@ -72,6 +72,13 @@ def cli_on_empty_folder(tmp_path_factory: pytest.TempPathFactory) -> Child:
     return Child(_AS_PYTHON_M_CRAWLER, "eval", str(base / "images"), cwd=base)
 
 
+def test_cli_on_an_empty_folder_says_so(cli_on_empty_folder: Child) -> None:
+    done = cli_on_empty_folder.done
+    assert done.returncode == 2
+    assert "no image to evaluate" in done.stderr and done.stdout == ""
+    assert {"crawler.cli", "crawler.evaluation.command"} <= set(cli_on_empty_folder.modules)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="crawler/cli.py imports crawler.run (processes, console -> crawl) at module level for `crawl`; "
