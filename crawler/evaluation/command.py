@@ -80,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate ``args.source``, print the tables, write the report; the exit code."""
-    # deferred, with NumPy: every ``crawler crawl`` builds this command's parser, and would pay 50 ms
+    # deferred: the harness imports NumPy, which every ``crawler crawl`` would load just to build this parser
     from crawler.evaluation.harness import evaluate
 
     source: Path = args.source

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_process import ROOT, child_env
+from tests.support.cli_process import child_env
 
 NETWORK = ("httpx", "httpcore", "socksio", "tenacity", "crawler.net", "crawler.run")
 

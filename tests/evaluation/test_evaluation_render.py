@@ -13,7 +13,6 @@ import io
 import json
 import types
 import typing
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
