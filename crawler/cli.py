@@ -16,13 +16,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from crawler import console
 from crawler.errors import CrawlerError, OutputError, WorkerFailed
 from crawler.evaluation import command as eval_command
 from crawler.models import ImageRecord
 from crawler.pages.urls import read_url_list
-from crawler.run import launch
-from crawler.run.stats import Stats
 from crawler.settings import Settings, load_settings
 from crawler.store.files import Store
 
@@ -70,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _crawl(args: argparse.Namespace, settings: Settings) -> int:
+    # deferred: the crawl imports httpx, SOCKS and retry support, which `eval` and `schema` never use
+    from crawler import console
+    from crawler.run import launch
+    from crawler.run.stats import Stats
+
     url_list = read_url_list(args.urls)
     for rejected in url_list.rejected[:_SHOWN_REJECTED]:
         print(f"{args.urls}:{rejected.line}: skipped {rejected.text[:200]!r}: {rejected.reason}", file=sys.stderr)

@@ -8,7 +8,7 @@ picture to its own variants. Modules, one job each: ``sources`` (find and
 open files), ``hashing`` (one file -> keys), ``collect`` (all files, in
 parallel -> inventory), ``metrics`` (pure pair counting), ``near`` (pHash
 pairs within a distance), ``edits`` and ``variants`` (make variant sets),
-``robustness`` (score them), ``harness`` (the library call), ``report`` (the
-JSON document), ``tables`` and ``markdown`` (its renderings), ``command``
-(the CLI, the only module that prints).
+``robustness`` (score them), ``harness`` (the library call), ``document``
+(the result as a typed document), ``render`` (the document as terminal
+tables, Markdown and JSON), ``command`` (the CLI: parse, run, print, write).
 """

@@ -1,7 +1,9 @@
-"""``crawler eval DIR``: run the harness and show the result. The only module here that prints.
+"""``crawler eval DIR``: parse the arguments, run the harness, print the result and write the report.
 
 The main CLI adds the subcommand with :func:`add_arguments` and calls
-:func:`run`. ``DIR`` is a folder of images, searched recursively (for
+:func:`run`. What the result looks like, on the terminal, in Markdown and in
+JSON, is :mod:`crawler.evaluation.render`'s business; this module only says
+where each form goes. ``DIR`` is a folder of images, searched recursively (for
 Stanford Dogs, the extracted ``Images/`` folder or its parent), or a tar
 archive such as the official ``images.tar``, read without extracting.
 
@@ -17,13 +19,14 @@ EXIF edited, comment added, re-saved, resized) in a temporary folder, or in
 them, and reports how well each method matches a picture to its variants.
 
 Exit codes: 0 done (unreadable or non-image files do not fail a run), 1 the
-report could not be written, 2 DIR is neither a directory nor a tar archive.
+report could not be written, 2 DIR is neither a directory nor a tar archive,
+holds no image to evaluate (nothing to measure: no table, no report), or
+``--variants-dir`` is not empty.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -38,35 +41,15 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
+from crawler.evaluation.document import Document, to_document
 from crawler.evaluation.hashing import DEFAULT_CONTENT_SWEEP, DEFAULT_SWEEP, HashParams
-from crawler.evaluation.markdown import render_markdown
-from crawler.evaluation.report import Document, to_document
+from crawler.evaluation.render import show, to_json, to_markdown
 from crawler.evaluation.sources import is_tar
-from crawler.evaluation.tables import (
-    BYTES_HEADERS,
-    CONTENT_HEADERS,
-    METHOD_HEADERS,
-    PERCEPTUAL_HEADERS,
-    SWEEP_HEADERS,
-    UNION_HEADERS,
-    bytes_rows,
-    content_rows,
-    method_rows,
-    perceptual_rows,
-    summary_lines,
-    sweep_rows,
-    union_rows,
-    variant_headers,
-    variant_rows,
-)
 from crawler.settings import Settings
 
 if TYPE_CHECKING:
-    from crawler.evaluation.harness import VariantOptions
-
-_TERMINAL_GROUPS, _TERMINAL_PATHS, _TERMINAL_NAMES = 10, 6, 10
+    from crawler.evaluation.harness import Evaluation, VariantOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate ``args.source``, print the tables, write the report; the exit code."""
-    # deferred, with NumPy: every ``crawler crawl`` builds this command's parser, and would pay 50 ms
+    # deferred: the harness imports NumPy, which every ``crawler crawl`` would load just to build this parser
     from crawler.evaluation.harness import evaluate
 
     source: Path = args.source
@@ -118,6 +101,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if display is not None:
             display.close()
+    if not evaluation.inventory.images:
+        print(f"crawler eval: {source}: no image to evaluate ({_not_evaluated(evaluation)})", file=sys.stderr)
+        return 2
     document = to_document(evaluation)
     written = _write_report(document, args.report) if args.report is not None else None
     console = Console() if sys.stdout.isatty() else Console(width=200)
@@ -126,6 +112,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0 if args.report is None else 1
     console.print(f"Report: {written[0]} and {written[1]}", highlight=False, markup=False)
     return 0
+
+
+def _not_evaluated(evaluation: Evaluation) -> str:
+    """What the files of a source without images were, e.g. "3 files: 2 non-image, 1 under 20,480 bytes"."""
+    inventory, min_bytes = evaluation.inventory, evaluation.params.min_image_bytes
+    classes = (
+        (len(inventory.non_image), "non-image"),
+        (len(inventory.small), f"under {min_bytes:,} bytes, see --min-image-bytes"),
+        (len(inventory.empty), "empty"),
+        (len(inventory.unreadable), "unreadable"),
+        (len(inventory.skipped), "skipped"),
+    )
+    found = ", ".join(f"{count:,} {name}" for count, name in classes if count)
+    return f"{inventory.files_seen:,} files" + (f": {found}" if found else "")
 
 
 def _variant_options(args: argparse.Namespace) -> VariantOptions | None:
@@ -150,59 +150,13 @@ def report_paths(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + ".md"), path.with_name(path.name + ".json")
 
 
-def show(document: Document, console: Console) -> None:
-    """The summary, both tables, false-positive groups and files not evaluated."""
-    for line in summary_lines(document):
-        console.print(line, highlight=False, markup=False)
-    console.print(_table("Methods", METHOD_HEADERS, method_rows(document)))
-    console.print(_table("Bytes fetched per image", BYTES_HEADERS, bytes_rows(document)))
-    console.print(_table("Prefix-length sweep", SWEEP_HEADERS, sweep_rows(document)))
-    console.print(_table("Content hash: K sweep", CONTENT_HEADERS, content_rows(document)))
-    console.print(_table("Thumbnail pHash: Hamming thresholds", PERCEPTUAL_HEADERS, perceptual_rows(document)))
-    if document["variants"] is not None:
-        console.print(_table("Variant sets: recall per kind", variant_headers(document), variant_rows(document)))
-        console.print(_table("Variant sets: originals and variants together", UNION_HEADERS, union_rows(document)))
-    for name in document["main_methods"]:
-        groups = document["methods"][name]["false_positive_groups"]
-        _show_list(console, f"False-positive groups of {name}", [_joined(g) for g in groups], _TERMINAL_GROUPS)
-    files = document["files"]
-    _show_list(console, "Non-image files", files["non_image"], _TERMINAL_NAMES)
-    _show_list(console, "Empty files", files["empty"], _TERMINAL_NAMES)
-    _show_list(console, "Unreadable", [f"{p['path']}: {p['reason']}" for p in files["unreadable"]], _TERMINAL_NAMES)
-    _show_list(console, "Skipped", [f"{p['path']}: {p['reason']}" for p in files["skipped"]], _TERMINAL_NAMES)
-
-
-def _table(title: str, headers: tuple[str, ...], rows: list[list[str]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for index, header in enumerate(headers):
-        table.add_column(header, justify="left" if index == 0 else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
-def _joined(group: list[str]) -> str:
-    more = len(group) - _TERMINAL_PATHS
-    return ", ".join(group[:_TERMINAL_PATHS]) + (f" … and {more} more" if more > 0 else "")
-
-
-def _show_list(console: Console, title: str, items: list[str], limit: int) -> None:
-    if not items:
-        return
-    console.print(f"{title} ({len(items)}):", highlight=False, markup=False)
-    for item in items[:limit]:
-        console.print(f"  {item}", highlight=False, markup=False)
-    if len(items) > limit:
-        console.print(f"  … and {len(items) - limit} more (see the report)", highlight=False, markup=False)
-
-
 def _write_report(document: Document, path: Path) -> tuple[Path, Path] | None:
     """Write both report files before anything is shown (a closed pipe must not lose them)."""
     markdown_path, json_path = report_paths(path)
     try:
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
-        markdown_path.write_text(render_markdown(document), encoding="utf-8")
-        json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        markdown_path.write_text(to_markdown(document), encoding="utf-8")
+        json_path.write_text(to_json(document), encoding="utf-8")
     except OSError as exc:
         print(f"crawler eval: cannot write the report: {exc}", file=sys.stderr)
         return None

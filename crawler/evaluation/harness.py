@@ -82,10 +82,10 @@ def evaluate(
     progress: Progress | None = None,
     variants: VariantOptions | None = None,
 ) -> Evaluation:
-    """Hash every file of ``source`` once and score every method; then the variant sets, if asked."""
+    """Hash every file of ``source`` once and score every method; then, if asked, the variant sets of its images."""
     with worker_pool(workers) as pool:
         evaluation = score(collect(source, params, workers, progress, pool), params)
-        if variants is None:
+        if variants is None or not evaluation.inventory.images:
             return evaluation
         scored = evaluate_variants(source, evaluation.inventory.images, params, variants, pool, progress)
         return dataclasses.replace(evaluation, variants=scored)

@@ -31,8 +31,7 @@ from crawler.fingerprint.compute import fingerprint
 from crawler.fingerprint.plan import Fetched, RangePolicy, replay
 from crawler.fingerprint.sniff import sniff_format
 from crawler.models import HASHED_PREFIX_BYTES
-from crawler.run.follow_up import policy
-from crawler.settings import FingerprintSettings
+from crawler.settings import FINGERPRINT_DEFAULTS, FingerprintSettings
 
 DEFAULT_SWEEP = (256, 512, 1024, 2048, 4096, 8192, 10240)
 DEFAULT_CONTENT_SWEEP = (256, 1024, 4096, 16384)
@@ -69,9 +68,9 @@ def perceptual_method(threshold: int) -> str:
 class HashParams:
     """What to read and hash: the crawler's fingerprint settings plus the sweeps."""
 
-    prefix_bytes: int = 10240
-    sample_bytes: int = 128
-    min_image_bytes: int = 20480
+    prefix_bytes: int = FINGERPRINT_DEFAULTS.prefix_bytes
+    sample_bytes: int = FINGERPRINT_DEFAULTS.sample_bytes
+    min_image_bytes: int = FINGERPRINT_DEFAULTS.min_image_bytes
     sweep: tuple[int, ...] = DEFAULT_SWEEP
     policy: RangePolicy = field(default_factory=RangePolicy)
     content_sweep: tuple[int, ...] = DEFAULT_CONTENT_SWEEP
@@ -83,9 +82,8 @@ class HashParams:
         sweep: tuple[int, ...] = DEFAULT_SWEEP,
         content_sweep: tuple[int, ...] = DEFAULT_CONTENT_SWEEP,
     ) -> HashParams:
-        return cls(
-            settings.prefix_bytes, settings.sample_bytes, settings.min_image_bytes, sweep, policy(settings), content_sweep
-        )
+        policy = RangePolicy.from_settings(settings)
+        return cls(settings.prefix_bytes, settings.sample_bytes, settings.min_image_bytes, sweep, policy, content_sweep)
 
     @property
     def content_bytes(self) -> int:

@@ -4,8 +4,8 @@ A distance threshold does not group images the way an equal key does, so
 the pairs must be found. Bucketing on chunks of the hash (pigeonhole) only
 guarantees a shared chunk when the distance is below the number of chunks,
 so this compares all pairs instead, with numpy: a block of rows XOR every
-later hash, then a bit count. 20,000 hashes make 200 million pairs: about a
-second. Images without a hash take no part.
+later hash, then a bit count, which keeps the 200 million pairs of 20,000
+hashes out of Python. Images without a hash take no part.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Recall of a method on a kind: the fraction of (original, variant) pairs it
 matches (equal keys; for the pHash, at most T bits apart). An image without
-the key (no content hash, no pHash) matches nothing, so ``coverage`` says how
-many pairs had the key on both sides.
+the key (no content hash, no pHash) matches nothing, so ``content_coverage``
+and ``perceptual_coverage`` say how many pairs had the key on both sides.
 
 False positives are counted on the union of the originals and all their
 variants, against a truth where two files are the same picture when one is

@@ -47,7 +47,7 @@ QUALITY = 90
 THUMBNAIL_SIZE = (160, 120)
 _PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _KEPT_INFO = ("exif", "icc_profile")
-_CHUNK = 4  # originals per task: Pillow variants of a camera photo take a tenth of a second
+_CHUNK = 4  # originals per task: each is decoded and encoded several times, so small tasks balance the workers
 
 Edit = Callable[[bytes, str], bytes]
 

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from crawler.fingerprint.analyze import analyze
 from crawler.fingerprint.layout import CONTENT_BYTES, Layout
 from crawler.fingerprint.ranges import MERGE_GAP, MIN_REQUEST, Range, plan_ranges
 from crawler.fingerprint.sparse import SparseBuffer
 from crawler.settings import FINGERPRINT_DEFAULTS
+
+if TYPE_CHECKING:  # settings import this package; the annotation alone needs no import at run time
+    from crawler.settings import FingerprintSettings
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,13 @@ class RangePolicy:
     min_request: int = MIN_REQUEST
     merge_gap: int = MERGE_GAP
     content_bytes: int = CONTENT_BYTES
+
+    @classmethod
+    def from_settings(cls, settings: FingerprintSettings) -> RangePolicy:
+        """The policy the ``fingerprint`` settings ask for: byte cap, rounds and K."""
+        return cls(
+            cap_bytes=settings.max_bytes_per_image, max_rounds=settings.max_rounds, content_bytes=settings.content_bytes
+        )
 
 
 class Rounds:

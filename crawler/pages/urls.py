@@ -14,7 +14,6 @@ import idna
 
 from crawler.errors import InputError
 
-
 _SNIFF_BYTES = 65536  # a binary file shows itself early; a huge text list is not read twice
 _TEXT_CONTROLS = frozenset(b"\t\n\r\f\v")
 

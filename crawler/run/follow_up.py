@@ -1,6 +1,6 @@
 """Adaptive ranges: fetch what the prefix lacks, a bounded number of rounds.
 
-After an image's prefix arrives, the format parsers (:mod:`crawler.fingerprint.plan`,
+After an image's prefix arrives, the range plan (:mod:`crawler.fingerprint.plan`,
 sans I/O) say which byte ranges still hold EXIF or the start of the image
 data; this module fetches each round's ranges concurrently with Range
 requests, adds them to the sparse buffer, and asks again, until nothing is
@@ -22,16 +22,10 @@ from crawler.net.fetch import Fetcher
 from crawler.settings import FingerprintSettings
 
 
-def policy(settings: FingerprintSettings) -> RangePolicy:
-    return RangePolicy(
-        cap_bytes=settings.max_bytes_per_image, max_rounds=settings.max_rounds, content_bytes=settings.content_bytes
-    )
-
-
 async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> Fetched:
     buffer = SparseBuffer.of(response.data, response.total_size)
     rounds = requests = fetched = 0
-    plan = Rounds(buffer, policy(settings))
+    plan = Rounds(buffer, RangePolicy.from_settings(settings))
     for planned in plan:
         answers = await asyncio.gather(
             *(fetcher.fetch_range(url, start, end) for start, end in planned), return_exceptions=True

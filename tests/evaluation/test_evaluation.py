@@ -11,9 +11,9 @@ import pytest
 
 from crawler.evaluation import collect as collect_module
 from crawler.evaluation.collect import collect
+from crawler.evaluation.document import to_document
 from crawler.evaluation.harness import Evaluation, evaluate
 from crawler.evaluation.hashing import HashParams
-from crawler.evaluation.report import to_document
 from crawler.fingerprint.compute import fingerprint
 from tests.support.evaluation_corpus import (
     EXPECTED_COUNTS,

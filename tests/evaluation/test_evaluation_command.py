@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,46 @@ def test_missing_or_unusable_source_exits_2(tmp_path: Path, capsys: pytest.Captu
     text_file.write_text("not a tar")
     assert run(parse(str(text_file)), Settings()) == 2
     assert "not a directory or a tar archive" in capsys.readouterr().err
+
+
+def no_images(root: Path) -> Path:
+    """A folder of what the crawler does not fingerprint: text, an empty file, a JPEG under 20,480 bytes."""
+    (root / "sub").mkdir(parents=True)
+    (root / "notes.txt").write_text("not an image")
+    (root / "sub" / "empty.jpg").write_bytes(b"")
+    (root / "sub" / "small.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(5000))
+    return root
+
+
+@pytest.mark.parametrize("variants", [[], ["--variants"]])
+def test_a_source_without_images_exits_2_and_says_what_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], variants: list[str]
+) -> None:
+    source = no_images(tmp_path / "source")
+    report = tmp_path / "r"
+    assert run(parse(str(source), "--report", str(report), "--no-progress", *variants), Settings()) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"crawler eval: {source}: no image to evaluate "
+        "(3 files: 1 non-image, 1 under 20,480 bytes, see --min-image-bytes, 1 empty)\n"
+    )
+    assert captured.out == "" and not report.with_name("r.json").exists() and not report.with_name("r.md").exists()
+
+
+def test_an_empty_folder_or_tar_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    with tarfile.open(tmp_path / "empty.tar", "w"):
+        pass
+    for source in (tmp_path / "empty", tmp_path / "empty.tar"):
+        assert run(parse(str(source), "--no-progress"), Settings()) == 2
+        assert capsys.readouterr().err == f"crawler eval: {source}: no image to evaluate (0 files)\n"
+
+
+def test_one_image_is_enough_to_evaluate(tmp_path: Path) -> None:
+    source = no_images(tmp_path / "source")
+    args = parse(str(source), "--min-image-bytes", "0", "--report", str(tmp_path / "r"), "--no-progress")
+    assert run(args, Settings()) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["counts"]["images_evaluated"] == 1
 
 
 def test_unwritable_report_exits_1(corpus_dir: Path, tmp_path: Path) -> None:

@@ -1,35 +1,68 @@
-"""JSON document -> table rows and summary lines, shared by the terminal and the Markdown report.
+"""Document -> its tables and summary lines, every cell a formatted string. Pure.
 
-Every cell is a string, formatted here once, so the two renderings cannot
-disagree. Pure.
+The terminal and the Markdown report both draw these, so they show the same
+tables, in the same order, with the same numbers.
 """
 
 from __future__ import annotations
 
-from crawler.evaluation.hashing import content_method, perceptual_method, sweep_method
-from crawler.evaluation.report import Document
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-METHOD_HEADERS = (
+from crawler.evaluation.hashing import content_method, perceptual_method, sweep_method
+
+if TYPE_CHECKING:
+    from crawler.evaluation.document import Document, MethodResult, Variants
+
+_METHOD_HEADERS = (
     "Method", "Predicted pairs", "TP", "FP", "FN", "Precision", "Recall", "FP rate", "95% upper (FP=0)", "Images keyed",
 )
-SWEEP_HEADERS = ("Prefix bytes", "Predicted pairs", "TP", "FP", "FP groups", "FP rate", "95% upper (FP=0)")
-CONTENT_HEADERS = (
+_SWEEP_HEADERS = ("Prefix bytes", "Predicted pairs", "TP", "FP", "FP groups", "FP rate", "95% upper (FP=0)")
+_CONTENT_HEADERS = (
     "K bytes", "Images keyed", "Predicted pairs", "TP", "FP", "FN", "Bytes median", "Bytes p90", "With follow-ups",
 )
-PERCEPTUAL_HEADERS = ("Max distance", "Images with pHash", "Predicted pairs", "TP", "FP", "FN", "FP rate")
-BYTES_HEADERS = ("Fetch", "Median", "p90", "Mean", "Max")
-UNION_HEADERS = ("Method", "Predicted pairs", "Same picture", "FP", "Missed", "Recall", "FP rate", "95% upper (FP=0)")
+_PERCEPTUAL_HEADERS = ("Max distance", "Images with pHash", "Predicted pairs", "TP", "FP", "FN", "FP rate")
+_BYTES_HEADERS = ("Fetch", "Median", "p90", "Mean", "Max")
+_UNION_HEADERS = ("Method", "Predicted pairs", "Same picture", "FP", "Missed", "Recall", "FP rate", "95% upper (FP=0)")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table, ready for any rendering."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: list[list[str]]
+
+
+def tables(document: Document) -> list[Table]:
+    """The tables of every result: methods, bytes fetched, both sweeps and the pHash thresholds."""
+    return [
+        Table("Methods", _METHOD_HEADERS, _method_rows(document)),
+        Table("Bytes fetched per image", _BYTES_HEADERS, _bytes_rows(document)),
+        Table("Prefix-length sweep", _SWEEP_HEADERS, _sweep_rows(document)),
+        Table("Content hash: K sweep", _CONTENT_HEADERS, _content_rows(document)),
+        Table("Thumbnail pHash: Hamming thresholds", _PERCEPTUAL_HEADERS, _perceptual_rows(document)),
+    ]
+
+
+def variant_tables(variants: Variants) -> list[Table]:
+    """The tables of the variant sets: recall per kind, and every method on originals and variants together."""
+    return [
+        Table("Variant sets: recall per kind", _variant_headers(variants), _variant_rows(variants)),
+        Table("Variant sets: originals and variants together", _UNION_HEADERS, _union_rows(variants)),
+    ]
 
 
 def fmt_int(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def fmt_ratio(value: float | None) -> str:
+def _fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def fmt_rate(value: float | None) -> str:
+def _fmt_rate(value: float | None) -> str:
     if value is None:
         return "—"
     return "0" if value == 0 else f"{value:.2e}"
@@ -39,27 +72,27 @@ def _share(count: int, total: int) -> str:
     return f"{count:,}/{total:,}"
 
 
-def method_rows(document: Document) -> list[list[str]]:
+def _method_rows(document: Document) -> list[list[str]]:
     """One row per field the crawler records (the sweeps have their own tables)."""
     return [_method_row(name, document["methods"][name]) for name in document["main_methods"]]
 
 
-def _method_row(name: str, m: Document) -> list[str]:
+def _method_row(name: str, m: MethodResult) -> list[str]:
     return [
         name,
         fmt_int(m["predicted_pairs"]),
         fmt_int(m["true_positives"]),
         fmt_int(m["false_positives"]),
         fmt_int(m["false_negatives"]),
-        fmt_ratio(m["precision"]),
-        fmt_ratio(m["recall"]),
-        fmt_rate(m["false_positive_rate"]),
-        fmt_rate(m["false_positive_rate_upper_95"]),
+        _fmt_ratio(m["precision"]),
+        _fmt_ratio(m["recall"]),
+        _fmt_rate(m["false_positive_rate"]),
+        _fmt_rate(m["false_positive_rate_upper_95"]),
         _share(m["keyed"], m["images"]),
     ]
 
 
-def sweep_rows(document: Document) -> list[list[str]]:
+def _sweep_rows(document: Document) -> list[list[str]]:
     """One row per swept prefix length, shortest first."""
     rows = []
     for length in document["sweep"]["lengths"]:
@@ -70,13 +103,13 @@ def sweep_rows(document: Document) -> list[list[str]]:
             fmt_int(m["true_positives"]),
             fmt_int(m["false_positives"]),
             fmt_int(len(m["false_positive_groups"])),
-            fmt_rate(m["false_positive_rate"]),
-            fmt_rate(m["false_positive_rate_upper_95"]),
+            _fmt_rate(m["false_positive_rate"]),
+            _fmt_rate(m["false_positive_rate_upper_95"]),
         ])
     return rows
 
 
-def content_rows(document: Document) -> list[list[str]]:
+def _content_rows(document: Document) -> list[list[str]]:
     """One row per K of the content hash: what it confuses, what it costs in bytes."""
     rows = []
     sweep = document["content_sweep"]
@@ -89,30 +122,30 @@ def content_rows(document: Document) -> list[list[str]]:
     return rows
 
 
-def perceptual_rows(document: Document) -> list[list[str]]:
+def _perceptual_rows(document: Document) -> list[list[str]]:
     """One row per Hamming threshold of the thumbnail pHash."""
     rows = []
     for threshold in document["perceptual"]["thresholds"]:
         m = document["methods"][perceptual_method(threshold)]
         counts = (m["predicted_pairs"], m["true_positives"], m["false_positives"], m["false_negatives"])
         rows.append([f"≤ {threshold}", _share(m["keyed"], m["images"]), *map(fmt_int, counts),
-                     fmt_rate(m["false_positive_rate"])])
+                     _fmt_rate(m["false_positive_rate"])])
     return rows
 
 
-def bytes_rows(document: Document) -> list[list[str]]:
+def _bytes_rows(document: Document) -> list[list[str]]:
     """Bytes per image: the fixed prefix against the adaptive ranges."""
     settings, spread = document["settings"], document["bytes_per_image"]
-    names = {
-        "fixed_prefix": f"fixed prefix ({settings['prefix_bytes']:,} B)",
-        "adaptive": f"adaptive (cap {settings['max_bytes_per_image']:,} B, {settings['max_rounds']} rounds, "
-        f"K = {settings['content_bytes']:,})",
-    }
-    return [[names[key], *(fmt_int(spread[key][col]) for col in ("median", "p90", "mean", "max"))] for key in names]
+    adaptive = (
+        f"adaptive (cap {settings['max_bytes_per_image']:,} B, {settings['max_rounds']} rounds, "
+        f"K = {settings['content_bytes']:,})"
+    )
+    named = ((f"fixed prefix ({settings['prefix_bytes']:,} B)", spread["fixed_prefix"]), (adaptive, spread["adaptive"]))
+    return [[name, *map(fmt_int, (s["median"], s["p90"], s["mean"], s["max"]))] for name, s in named]
 
 
-def variant_headers(document: Document) -> tuple[str, ...]:
-    methods = [_short(method) for method in document["variants"]["methods"]]
+def _variant_headers(variants: Variants) -> tuple[str, ...]:
+    methods = [_short(method) for method in variants["methods"]]
     return ("Variant", "Pairs", "Not made", *methods, "content on both", "pHash on both")
 
 
@@ -121,31 +154,30 @@ def _short(method: str) -> str:
     return method.replace("prefix_sha256_", "prefix ").replace("perceptual_hash<=", "pHash ≤ ")
 
 
-def variant_rows(document: Document) -> list[list[str]]:
+def _variant_rows(variants: Variants) -> list[list[str]]:
     """Recall per variant kind and method: the share of (original, variant) pairs matched."""
-    variants = document["variants"]
     rows = []
     for kind, k in variants["kinds"].items():
-        recalls = [fmt_ratio(k["recall"][method]) for method in variants["methods"]]
+        recalls = [_fmt_ratio(k["recall"][method]) for method in variants["methods"]]
         skipped = fmt_int(sum(k["not_applicable"].values()))
         coverage = [_share(k["content_coverage"], k["pairs"]), _share(k["perceptual_coverage"], k["pairs"])]
         rows.append([kind, fmt_int(k["pairs"]), skipped, *recalls, *coverage])
     return rows
 
 
-def union_rows(document: Document) -> list[list[str]]:
+def _union_rows(variants: Variants) -> list[list[str]]:
     """Every method on the originals and their variants: same-picture pairs found, and false positives."""
     rows = []
-    for name, m in document["variants"]["union"].items():
+    for name, m in variants["union"].items():
         rows.append([
             name,
             fmt_int(m["predicted_pairs"]),
             fmt_int(m["true_positives"]),
             fmt_int(m["false_positives"]),
             fmt_int(m["false_negatives"]),
-            fmt_ratio(m["recall"]),
-            fmt_rate(m["false_positive_rate"]),
-            fmt_rate(m["false_positive_rate_upper_95"]),
+            _fmt_ratio(m["recall"]),
+            _fmt_rate(m["false_positive_rate"]),
+            _fmt_rate(m["false_positive_rate_upper_95"]),
         ])
     return rows
 

@@ -1,49 +1,38 @@
-"""JSON document -> the Markdown report. Pure.
+"""Document -> the Markdown report. Pure.
 
-The tables come from :mod:`tables`, as the terminal's do; this module adds
-the lists (false-positive groups, true duplicates, files not evaluated, the
-reasons variants could not be made) and the definitions.
+The tables and summary come from :mod:`.tables`, as the terminal's do; this
+module adds the lists (false-positive groups, true duplicates, files not
+evaluated, the reasons variants could not be made) and the definitions.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from crawler.evaluation.report import Document
-from crawler.evaluation.tables import (
-    BYTES_HEADERS,
-    CONTENT_HEADERS,
-    METHOD_HEADERS,
-    PERCEPTUAL_HEADERS,
-    SWEEP_HEADERS,
-    UNION_HEADERS,
-    bytes_rows,
-    content_rows,
+from crawler.evaluation.render.tables import (
+    Table,
     fmt_int,
-    method_rows,
-    perceptual_rows,
     summary_lines,
-    sweep_rows,
-    union_rows,
-    variant_headers,
-    variant_rows,
+    tables,
+    variant_tables,
 )
+
+if TYPE_CHECKING:
+    from crawler.evaluation.document import Document, MethodResult, Variants
 
 _MD_GROUPS, _MD_PATHS, _MD_NAMES = 50, 20, 200
 
 
-def render_markdown(document: Document) -> str:
+def to_markdown(document: Document) -> str:
     """The readable report: summary, tables, false-positive groups, files not evaluated."""
     lines = [f"# Fingerprint evaluation: `{document['corpus']}`", ""]
     lines += [f"- {line}" for line in summary_lines(document)] + [""]
-    lines += ["## Methods", "", *_md_table(METHOD_HEADERS, method_rows(document)), ""]
-    lines += ["## Bytes fetched per image", "", *_md_table(BYTES_HEADERS, bytes_rows(document)), ""]
-    lines += ["## Prefix-length sweep", "", *_md_table(SWEEP_HEADERS, sweep_rows(document)), ""]
-    lines += ["## Content hash: K sweep", "", *_md_table(CONTENT_HEADERS, content_rows(document)), ""]
-    lines += ["## Thumbnail pHash: Hamming thresholds", "", *_md_table(PERCEPTUAL_HEADERS, perceptual_rows(document))]
-    lines += ["", f"Default threshold: {document['perceptual']['default_threshold']} bits of 64.", ""]
+    for table in tables(document):
+        lines += _md_table(table)
+    lines += [f"Default threshold: {document['perceptual']['default_threshold']} bits of 64.", ""]
     if document["variants"] is not None:
-        lines += _md_variants(document)
+        lines += _md_variants(document["variants"])
     lines += _md_fp_groups("False-positive groups", document["methods"])
     lines += _md_section("True duplicate groups", [_md_group(g) for g in document["ground_truth"]["groups"]])
     files = document["files"]
@@ -57,23 +46,22 @@ def render_markdown(document: Document) -> str:
     return "\n".join(lines)
 
 
-def _md_variants(document: Document) -> list[str]:
-    lines = ["## Variant sets: recall per kind", "", *_md_table(variant_headers(document), variant_rows(document)), ""]
-    lines += ["## Variant sets: originals and variants together", ""]
-    lines += [*_md_table(UNION_HEADERS, union_rows(document)), ""]
+def _md_variants(variants: Variants) -> list[str]:
+    lines = [line for table in variant_tables(variants) for line in _md_table(table)]
     reasons: Counter[str] = Counter()
-    for kind, k in document["variants"]["kinds"].items():
+    for kind, k in variants["kinds"].items():
         reasons.update({f"{kind}: {reason}": count for reason, count in k["not_applicable"].items()})
     lines += _md_section("Variants not made", [f"{reason} ({count})" for reason, count in sorted(reasons.items())])
-    return lines + _md_fp_groups("Variant sets: false-positive groups", document["variants"]["union"])
+    return lines + _md_fp_groups("Variant sets: false-positive groups", variants["union"])
 
 
-def _md_table(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+def _md_table(table: Table) -> list[str]:
+    """A section: the title as a heading, then the table."""
+    lines = [f"## {table.title}", "", "| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
+    return lines + ["| " + " | ".join(row) + " |" for row in table.rows] + [""]
 
 
-def _md_fp_groups(title: str, methods: Document) -> list[str]:
+def _md_fp_groups(title: str, methods: dict[str, MethodResult]) -> list[str]:
     lines = [f"## {title}", ""]
     for name, m in methods.items():
         groups = m["false_positive_groups"]
