@@ -1,0 +1,122 @@
+"""Scheduling benchmark: a list where most hosts are dead must cost one timeout, not one per URL.
+
+Runs the real CLI over a list of ``--hosts`` hosts on loopback (``tests/support/host_rig.py``),
+``--per-host`` listed image URLs each, in a seeded random order. ``--dead`` of
+the hosts are dead: half accept connections and never answer, half refuse
+them. The live ones answer after ``--delay-ms``. It reports the run's wall
+time against the ideal (the live requests at full concurrency, plus one
+timeout for the dead hosts, which pass in parallel), and when the healthy
+hosts' last record and the hanging hosts' first error were made.
+
+Usage: ``python bench/dead_hosts.py [--hosts 400] [--per-host 5] [--dead 0.6] [--timeout 3]
+[--concurrency 32] [--repo PATH] [--out bench/results/dead-hosts]``. ``--repo`` runs the CLI
+of another checkout, to compare a change against its base in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PORT = 18080
+
+
+def start_rig(delay_ms: float, live: int, hang: int, refuse: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    rig = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.host_rig", str(PORT), str(delay_ms), str(live), str(hang), str(refuse)],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    assert rig.stdout is not None
+    return rig, json.loads(rig.stdout.readline())
+
+
+def url_list(kinds: dict[str, Any], per_host: int, seed: int) -> list[str]:
+    urls = [f"http://{host}:{PORT}/img{n}.jpg" for kind in ("live", "hang", "refuse") for host in kinds[kind]
+            for n in range(per_host)]
+    random.Random(seed).shuffle(urls)
+    return urls
+
+
+def run_crawler(repo: Path, work: Path, urls: list[str], args: argparse.Namespace) -> float:
+    (work / "urls.txt").write_text("".join(url + "\n" for url in urls))
+    (work / "settings.toml").write_text(
+        f"[limits]\nconcurrency = {args.concurrency}\nper_host = {args.per_host_limit}\n"
+        f"[timeouts]\nconnect = {args.timeout}\nread = {args.timeout}\ntotal = {args.timeout}\n"
+        "[retries]\nbackoff = 0.5\n[fingerprint]\nmax_rounds = 0\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "crawler", "crawl", "urls.txt", "-o", "out", "--no-progress"],
+                   cwd=work, env=env, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+def records(out: Path) -> list[dict[str, Any]]:
+    return [record for path in out.rglob("*.json") for record in json.loads(path.read_text())]
+
+
+def stamp(record: dict[str, Any]) -> float:
+    return datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")).timestamp()
+
+
+def measure(repo: Path, kinds: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    urls = url_list(kinds, args.per_host, args.seed)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        wall = run_crawler(repo, work, urls, args)
+        found = records(work / "out")
+    host = {kind: set(kinds[kind]) for kind in ("live", "hang", "refuse")}
+    by_kind = {kind: [r for r in found if r["url"].split("/")[2].split(":")[0] in hosts] for kind, hosts in host.items()}
+    first = min(stamp(r) for r in found)
+    live_requests = len(by_kind["live"])
+    ideal = live_requests * args.delay_ms / 1000 / args.concurrency + args.timeout
+    return {
+        "repo": str(repo),
+        "listed": len(urls),
+        "wall_s": round(wall, 2),
+        "ideal_s": round(ideal, 2),
+        "ratio_to_ideal": round(wall / ideal, 2),
+        "live_ok": sum(r["status"] == "ok" for r in by_kind["live"]),
+        "live_last_record_s": round(max(stamp(r) for r in by_kind["live"]) - first, 2),
+        "hang_first_error_s": round(min(stamp(r) for r in by_kind["hang"]) - first, 2) if by_kind["hang"] else None,
+        "errors": sorted({r["error_kind"] for r in found if r["status"] == "error"}),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hosts", type=int, default=400)
+    parser.add_argument("--per-host", type=int, default=5, help="listed URLs per host")
+    parser.add_argument("--dead", type=float, default=0.6, help="share of dead hosts (half hang, half refuse)")
+    parser.add_argument("--delay-ms", type=float, default=50)
+    parser.add_argument("--timeout", type=float, default=3.0, help="the crawler's timeouts (connect, read, total)")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--per-host-limit", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repo", type=Path, action="append", help="checkout(s) whose CLI to run (default: this one)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "dead-hosts")
+    args = parser.parse_args()
+    dead = round(args.hosts * args.dead)
+    rig, kinds = start_rig(args.delay_ms, args.hosts - dead, dead // 2, dead - dead // 2)
+    try:
+        results = [measure(repo, kinds, args) for repo in (args.repo or [REPO])]
+    finally:
+        rig.kill()
+    report = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "repo"},
+              "runs": results}
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
