@@ -28,20 +28,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-PORT = 18080
+sys.path.insert(0, str(REPO))
+
+from tests.support.host_rig import Rig, running  # noqa: E402
 
 
-def start_rig(delay_ms: float, live: int, hang: int, refuse: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    rig = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.host_rig", str(PORT), str(delay_ms), str(live), str(hang), str(refuse)],
-        stdout=subprocess.PIPE, text=True, cwd=REPO,
-    )
-    assert rig.stdout is not None
-    return rig, json.loads(rig.stdout.readline())
-
-
-def url_list(kinds: dict[str, Any], per_host: int, seed: int) -> list[str]:
-    urls = [f"http://{host}:{PORT}/img{n}.jpg" for kind in ("live", "hang", "refuse") for host in kinds[kind]
+def url_list(rig: Rig, per_host: int, seed: int) -> list[str]:
+    urls = [rig.url(host, f"/img{n}.jpg") for hosts in (rig.live, rig.hang, rig.refuse) for host in hosts
             for n in range(per_host)]
     random.Random(seed).shuffle(urls)
     return urls
@@ -69,13 +62,13 @@ def stamp(record: dict[str, Any]) -> float:
     return datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")).timestamp()
 
 
-def measure(repo: Path, kinds: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    urls = url_list(kinds, args.per_host, args.seed)
+def measure(repo: Path, rig: Rig, args: argparse.Namespace) -> dict[str, Any]:
+    urls = url_list(rig, args.per_host, args.seed)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         wall = run_crawler(repo, work, urls, args)
         found = records(work / "out")
-    host = {kind: set(kinds[kind]) for kind in ("live", "hang", "refuse")}
+    host = {"live": set(rig.live), "hang": set(rig.hang), "refuse": set(rig.refuse)}
     by_kind = {kind: [r for r in found if r["url"].split("/")[2].split(":")[0] in hosts] for kind, hosts in host.items()}
     first = min(stamp(r) for r in found)
     live_requests = len(by_kind["live"])
@@ -107,11 +100,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "dead-hosts")
     args = parser.parse_args()
     dead = round(args.hosts * args.dead)
-    rig, kinds = start_rig(args.delay_ms, args.hosts - dead, dead // 2, dead - dead // 2)
-    try:
-        results = [measure(repo, kinds, args) for repo in (args.repo or [REPO])]
-    finally:
-        rig.kill()
+    with running(args.delay_ms, args.hosts - dead, dead // 2, dead - dead // 2) as rig:
+        results = [measure(repo, rig, args) for repo in (args.repo or [REPO])]
     report = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "repo"},
               "runs": results}
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

@@ -63,5 +63,5 @@ def internal_error(exc: Exception) -> FetchError:
 
 # Error kinds worth another try in a later run (resume refetches their pages).
 RETRYABLE_KINDS = frozenset(
-    {"connect", "timeout", "proxy", "network", "http_429", "http_5xx", "internal"}
+    {"connect", "timeout", "proxy", "network", "http_429", "http_5xx", "internal", "host_unreachable"}
 )

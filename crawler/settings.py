@@ -42,6 +42,8 @@ class LimitsSettings(_Section):
     max_page_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_images_per_page: int = Field(default=1000, ge=1)
     max_redirects: int = Field(default=10, ge=0, le=50)
+    probing: int = Field(default=512, ge=1, le=65536)
+    dead_host_failures: int = Field(default=3, ge=0, le=1000)
 
 
 class TimeoutSettings(_Section):

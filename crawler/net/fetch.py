@@ -30,6 +30,7 @@ from crawler.errors import FetchError, TransientError
 from crawler.fingerprint.sniff import answers_html
 from crawler.net.decoding import BodyDecoder
 from crawler.net.headers import content_range_total, parse_retry_after
+from crawler.net.hosts import HostHealth
 from crawler.net.tor import Route, route_for
 from crawler.settings import Settings
 
@@ -55,6 +56,14 @@ class Fetcher:
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.limits.per_host)
         )
+        # Requests to hosts that have not answered yet take probe tokens instead
+        # of overall slots, so dead hosts cannot hold the overall limit; the
+        # shard numbers go on after the slots' pools.
+        self._probes: asyncio.Queue[int] = asyncio.Queue()
+        first = settings.limits.concurrency // _POOL_SIZE + 1
+        for token in range(settings.limits.probing):
+            self._probes.put_nowait(first + token // _POOL_SIZE)
+        self.hosts = HostHealth(settings.limits.dead_host_failures)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -124,21 +133,41 @@ class Fetcher:
 
     @asynccontextmanager
     async def _stream(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
-        """One request under the limits, with httpx errors mapped to ours."""
-        host = urlsplit(url).hostname or ""
+        """One request under the limits, with httpx errors mapped to ours.
+
+        A host given up on fails at once; a failure before any answer counts
+        towards giving up on the host (an answer that is slow or cut is the
+        resource's problem, not a sign the host is gone).
+        """
+        host = (urlsplit(url).hostname or "").lower()
         route = self._route(host)
         total = self._total_timeout(route)
+        self._check_reachable(host)
         # Per host first: a request waiting for its host must not hold an overall slot.
-        async with self._per_host[host], self._slot() as shard:
-            try:
-                async with asyncio.timeout(total):
-                    async with self._client(route, shard).stream("GET", url, headers=headers) as response:
-                        await _raise_for_status(response)
-                        yield response
-            except TimeoutError:
-                raise TransientError("timeout", f"no complete answer within {total:g} s") from None
-            except (httpx.HTTPError, SOCKSError) as exc:  # httpx lets socksio's errors through
-                raise _map_error(exc, route) from exc
+        async with self._per_host[host]:
+            self._check_reachable(host)
+            answered = False
+            async with self._token(probe=self.hosts.state(host) != "alive") as shard:
+                try:
+                    async with asyncio.timeout(total):
+                        async with self._client(route, shard).stream("GET", url, headers=headers) as response:
+                            answered = True
+                            self.hosts.answered(host)
+                            await _raise_for_status(response)
+                            yield response
+                except TimeoutError:
+                    error: FetchError = TransientError("timeout", f"no complete answer within {total:g} s")
+                except (httpx.HTTPError, SOCKSError) as exc:  # httpx lets socksio's errors through
+                    error = _map_error(exc, route)
+                else:
+                    return
+                if not answered:
+                    self.hosts.failed(host, error.kind, error.message)
+                raise error
+
+    def _check_reachable(self, host: str) -> None:
+        if self.hosts.state(host) == "unreachable":
+            raise FetchError("host_unreachable", self.hosts.why_unreachable(host))
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run ``attempt`` (a coroutine function) under the retry policy."""
@@ -174,13 +203,14 @@ class Fetcher:
         return timeouts.total if route.proxy is None else timeouts.onion_total
 
     @asynccontextmanager
-    async def _slot(self) -> AsyncIterator[int]:
-        """Hold one of the ``concurrency`` overall slots; yields its pool number."""
-        shard = await self._slots.get()
+    async def _token(self, probe: bool) -> AsyncIterator[int]:
+        """Hold an overall slot, or a probe token for a host not heard from yet; yields its pool number."""
+        tokens = self._probes if probe else self._slots
+        shard = await tokens.get()
         try:
             yield shard
         finally:
-            self._slots.put_nowait(shard)
+            tokens.put_nowait(shard)
 
     def _client(self, route: Route, shard: int) -> httpx.AsyncClient:
         """The client for a request on ``route`` holding a slot of pool ``shard``.

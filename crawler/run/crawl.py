@@ -1,9 +1,10 @@
 """One crawl run: listed URLs -> pages -> image URLs -> prefixes -> records -> files.
 
-A fixed pool of workers takes listed URLs from a queue. Each listed URL is
-sniffed (image or page); a page's images are fetched concurrently (the
-fetcher enforces the overall and per-host limits) and its records written as
-one file. Every outcome, failures included, becomes a record; counts go to a
+Listed URLs wait in their host's queue (:mod:`crawler.run.frontier`), not in
+a worker: one is started when its host has room, so a slow or dead host
+holds only its own places. Each listed URL is sniffed (image or page); a
+page's images are fetched concurrently (the fetcher enforces the overall and
+per-host limits) and its records written as one file. Every outcome, failures included, becomes a record; counts go to a
 :class:`Stats` that the CLI displays. The library never prints.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from typing import Any
 
 from crawler.answers import ImageResponse, PageResponse
 from crawler.errors import FetchError, OutputError, internal_error
@@ -19,6 +21,7 @@ from crawler.net.fetch import Fetcher
 from crawler.pages.extract import extract_image_urls
 from crawler.records import assess, error_record, image_record, seen_again
 from crawler.run.follow_up import fetch_follow_ups
+from crawler.run.frontier import Frontier, Lease
 from crawler.run.stats import Stats
 from crawler.settings import Settings
 from crawler.store.files import Store
@@ -46,31 +49,40 @@ class Crawl:
         resumes.
         """
         self.stats.listed = len(urls)
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for url in urls:
-            queue.put_nowait(url)
-        workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.limits.concurrency)]
-        finished = asyncio.ensure_future(queue.join())
-        failed = asyncio.ensure_future(self._failed.wait())
+        limits = self.settings.limits
+        frontier = Frontier(urls, limits.per_host, limits.concurrency, limits.probing, self.fetcher.hosts.state,
+                            per_unknown_host=max(1, limits.dead_host_failures))
+        running: set[asyncio.Task[None]] = set()
+        failed: asyncio.Future[Any] = asyncio.ensure_future(self._failed.wait())
         try:
-            await asyncio.wait([finished, failed], return_when=asyncio.FIRST_COMPLETED)
+            while not failed.done():
+                take: asyncio.Future[Any] = asyncio.ensure_future(frontier.take())
+                await asyncio.wait({take, failed}, return_when=asyncio.FIRST_COMPLETED)
+                lease: Lease | None = take.result() if take.done() else None
+                if lease is None:
+                    take.cancel()
+                    break
+                started = asyncio.create_task(self._leased(frontier, lease))
+                running.add(started)
+                started.add_done_callback(running.discard)
+            if running and not failed.done():
+                everything: asyncio.Future[Any] = asyncio.gather(*running)
+                await asyncio.wait({everything, failed}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in [*workers, finished, failed]:
+            for task in [*running, failed]:
                 task.cancel()
-            await asyncio.gather(*workers, finished, failed, return_exceptions=True)
+            await asyncio.gather(*running, failed, return_exceptions=True)
         if self._failure is not None:
             raise self._failure
         return self.stats
 
-    async def _worker(self, queue: asyncio.Queue[str]) -> None:
-        while True:
-            url = await queue.get()
-            try:
-                await self._listed(url)
-            except Exception as exc:  # a bug must cost one URL, not a worker and the run
-                self._write(url, [self._counted(error_record(url, None, internal_error(exc)))])
-            finally:
-                queue.task_done()
+    async def _leased(self, frontier: Frontier, lease: Lease) -> None:
+        try:
+            await self._listed(lease.url)
+        except Exception as exc:  # a bug must cost one URL, not the run
+            self._write(lease.url, [self._counted(error_record(lease.url, None, internal_error(exc)))])
+        finally:
+            frontier.release(lease)
 
     async def _listed(self, url: str) -> None:
         if self.store.is_done(url):

@@ -2,8 +2,10 @@
 
 The crawl asks :meth:`Frontier.take` for the next listed URL and gets one
 only when that URL's host has room: at most ``per_host`` listed URLs of one
-host are in progress, at most ``live`` in all on hosts that have answered,
-and at most ``probing`` on hosts not heard from yet. So a slow or dead host
+host are in progress (``per_unknown_host`` until the host has answered: just
+enough to learn in one timeout whether it is there), at most ``live`` in all
+on hosts that have answered, and at most ``probing`` on hosts not heard from
+yet. So a slow or dead host
 holds its own few places and never a place another host's work needs, and
 hosts take turns (round robin). URLs of a host the fetcher has given up on
 (unreachable) are handed out at once: they fail without a request.
@@ -37,9 +39,16 @@ def host_of(url: str) -> str:
 
 class Frontier:
     def __init__(
-        self, urls: Iterable[str], per_host: int, live: int, probing: int, state_of: Callable[[str], HostState]
+        self,
+        urls: Iterable[str],
+        per_host: int,
+        live: int,
+        probing: int,
+        state_of: Callable[[str], HostState],
+        per_unknown_host: int | None = None,
     ) -> None:
         self._per_host = per_host
+        self._per_unknown_host = min(per_host, per_unknown_host or per_host)
         self._limits = {"live": live, "probing": probing}
         self._used = {"live": 0, "probing": 0}
         self._state_of = state_of
@@ -92,7 +101,7 @@ class Frontier:
         state = self._state_of(host)
         if state == "unreachable":
             return "free"
-        if self._active[host] >= self._per_host:
+        if self._active[host] >= (self._per_host if state == "alive" else self._per_unknown_host):
             return None
         budget = "live" if state == "alive" else "probing"
         return budget if self._used[budget] < self._limits[budget] else None

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from crawler.fingerprint.compute import fingerprint
 from crawler.net.fetch import Fetcher, ImageResponse
-from crawler.pages.urls import read_url_list
+from crawler.pages.urls import parse_url_lines, read_url_list
 from crawler.records import assess, image_record
 from crawler.run.crawl import Crawl
 from crawler.settings import load_settings
@@ -69,10 +69,14 @@ def test_junk_lines_duplicates_and_truncated_images_through_the_cli(tmp_path: Pa
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
-    for number, (text, reason) in enumerate(JUNK, start=4):
+    shown = 5  # the first bad lines one by one, then a count
+    for number, (text, reason) in enumerate(JUNK[:shown], start=4):
         assert f"urls.txt:{number}: skipped {text!r}: " in result.stderr
         assert reason in result.stderr.split(f"urls.txt:{number}: ", 1)[1].split("\n", 1)[0]
-    assert "urls.txt:10014: skipped" in result.stderr  # the line of undecodable bytes
+    bad = len(JUNK) + 1  # and the line of undecodable bytes
+    assert f"urls.txt: {bad - shown} more line(s) skipped as not URLs ({bad} in all)" in result.stderr
+    rejected = {r.text: r.reason for r in parse_url_lines([text for text, _reason in JUNK]).rejected}
+    assert all(reason in rejected[text] for text, reason in JUNK)
     assert "9999 duplicate line(s) crawled once" in result.stderr
     assert server.hits["/dup.html"] == 1
     assert f"{1 + len(TINY) + 1} ({1 + len(TINY) + 1} done now" in result.stderr

@@ -18,9 +18,27 @@ import io
 import json
 import random
 import re
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
+
+from tests.support.servers import free_port
+
+@dataclass(frozen=True)
+class Rig:
+    port: int
+    live: list[str]
+    hang: list[str]
+    refuse: list[str]
+
+    def url(self, host: str, path: str) -> str:
+        return f"http://{host}:{self.port}{path}"
+
 
 _RANGE = re.compile(rb"range:\s*bytes=(\d+)-(\d*)", re.IGNORECASE)
 
@@ -82,6 +100,21 @@ async def serve(port: int, delay_ms: float, live: int, hang: int, refuse: int) -
     }
     print(json.dumps(kinds), flush=True)
     await asyncio.Event().wait()
+
+
+@contextmanager
+def running(delay_ms: float, live: int, hang: int, refuse: int, port: int | None = None) -> Iterator[Rig]:
+    """The rig in a child process for the block: its port and the addresses of each kind."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "tests.support.host_rig", str(port), str(delay_ms), str(live), str(hang), str(refuse)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert child.stdout is not None
+        kinds = json.loads(child.stdout.readline())
+        yield Rig(port, kinds["live"], kinds["hang"], kinds["refuse"])
+    finally:
+        child.kill()
+        child.wait()
 
 
 if __name__ == "__main__":
