@@ -21,7 +21,7 @@ from crawler.evaluation import command as eval_command
 from crawler.models import ImageRecord
 from crawler.pipeline import Stats
 from crawler.settings import Settings, load_settings
-from crawler.urls import read_url_list
+from crawler.urls import read_url_list, redact_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_SETTINGS = Path("settings.toml")
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _crawl(args: argparse.Namespace, settings: Settings) -> int:
     url_list = read_url_list(args.urls)
     for rejected in url_list.rejected:
-        print(f"{args.urls}:{rejected.line}: skipped {rejected.text!r}: {rejected.reason}", file=sys.stderr)
+        print(f"{args.urls}:{rejected.line}: skipped {redact_text(rejected.text)!r}: {rejected.reason}", file=sys.stderr)
     if url_list.duplicates:
         print(f"{args.urls}: {url_list.duplicates} duplicate line(s) crawled once", file=sys.stderr)
     stats = Stats()

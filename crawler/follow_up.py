@@ -20,6 +20,7 @@ from crawler.formats import Layout, analyze
 from crawler.formats.adaptive import RangePolicy, Rounds
 from crawler.formats.sparse import SparseBuffer
 from crawler.settings import FingerprintSettings
+from crawler.zones import LISTED, Origin
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,15 @@ def policy(settings: FingerprintSettings) -> RangePolicy:
     )
 
 
-async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> FollowUps:
+async def fetch_follow_ups(
+    fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings, origin: Origin = LISTED
+) -> FollowUps:
     buffer = SparseBuffer.of(response.data, response.total_size)
     requests = fetched = 0
     plan = Rounds(buffer, policy(settings))
     for planned in plan:
         answers = await asyncio.gather(
-            *(fetcher.fetch_range(url, start, end) for start, end in planned), return_exceptions=True
+            *(fetcher.fetch_range(url, start, end, origin) for start, end in planned), return_exceptions=True
         )
         requests += len(planned)
         failed: FetchError | None = None

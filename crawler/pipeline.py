@@ -3,7 +3,8 @@
 A fixed pool of workers takes listed URLs from a queue. Each listed URL is
 sniffed (image or page); a page's images are fetched concurrently (the
 fetcher enforces the overall and per-host limits) and its records written as
-one file. Every outcome, failures included, becomes a record; counts go to a
+one file. An image URL carries its page's :class:`Origin` (found through
+Tor, zone limit) to its fetch, so a hostile page cannot route it elsewhere. Every outcome, failures included, becomes a record; counts go to a
 :class:`Stats` that the CLI displays. The library never prints.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from crawler.errors import FetchError, internal_error
 from crawler.extract import extract_image_urls
@@ -21,6 +23,8 @@ from crawler.follow_up import fetch_follow_ups
 from crawler.records import error_record, fingerprintable, image_record
 from crawler.settings import Settings
 from crawler.store import Store
+from crawler.urls import redact_url
+from crawler.zones import LISTED, Origin
 
 _IMAGE_CACHE_SIZE = 1024  # images shared by many pages (logos) are fetched once
 
@@ -62,7 +66,9 @@ class Crawl:
         self.fetcher = fetcher
         self.store = store
         self.stats = stats or Stats()
-        self._images: OrderedDict[str, asyncio.Task[ImageRecord]] = OrderedDict()
+        # Keyed by URL and origin: a URL refused or routed otherwise for one page must not be served from another's fetch.
+        self._images: OrderedDict[tuple[str, Origin], asyncio.Task[ImageRecord]] = OrderedDict()
+        self._pages_per_host: Counter[str] = Counter()
 
     async def run(self, urls: list[str]) -> Stats:
         self.stats.listed = len(urls)
@@ -101,11 +107,17 @@ class Crawl:
             if isinstance(response, PageResponse):
                 records = await self._page(url, response)
             else:
-                records = [self._counted(await self._image_record(url, response))]
+                records = [self._counted(await self._image_record(url, response, LISTED))]
         self.store.write(url, records)
         self.stats.done += 1
 
     async def _page(self, url: str, page: PageResponse) -> list[ImageRecord]:
+        host = urlsplit(url).hostname or ""
+        self._pages_per_host[host] += 1
+        cap = self.settings.limits.max_pages_per_host
+        if self._pages_per_host[host] > cap:
+            error = FetchError("pages_per_host", f"more than {cap} listed pages on {host} (limits.max_pages_per_host)")
+            return [self._counted(error_record(url, None, error))]
         self.stats.pages += 1
         self.stats.pages_truncated += page.truncated
         self.stats.bytes_fetched += page.bytes_fetched
@@ -116,40 +128,41 @@ class Crawl:
         )
         self.stats.images_found += found.found
         self.stats.images_capped += found.capped
-        records = await asyncio.gather(*(self._image(image_url) for image_url in found.image_urls))
-        return [record.model_copy(update={"page_url": url}) for record in records]
+        records = await asyncio.gather(*(self._image(image_url, page.found) for image_url in found.image_urls))
+        return [record.model_copy(update={"page_url": redact_url(url)}) for record in records]
 
-    async def _image(self, url: str) -> ImageRecord:
+    async def _image(self, url: str, origin: Origin) -> ImageRecord:
         """The record for an image URL; one seen earlier in this run is not fetched again.
 
         A repeat (a logo on every page) gets a copy with ``bytes_fetched`` and
         ``range_requests`` 0: nothing was read for it.
         """
-        task = self._images.get(url)
+        key = (url, origin)
+        task = self._images.get(key)
         if task is not None:
-            self._images.move_to_end(url)
+            self._images.move_to_end(key)
             record = await asyncio.shield(task)
             return self._counted(record.model_copy(update={"bytes_fetched": 0, "range_requests": 0}))
-        task = asyncio.ensure_future(self._fetch_image(url))
-        self._images[url] = task
+        task = asyncio.ensure_future(self._fetch_image(url, origin))
+        self._images[key] = task
         while len(self._images) > _IMAGE_CACHE_SIZE:
             self._images.popitem(last=False)
         return self._counted(await task)
 
-    async def _fetch_image(self, url: str) -> ImageRecord:
+    async def _fetch_image(self, url: str, origin: Origin) -> ImageRecord:
         try:
-            return await self._image_record(url, await self.fetcher.fetch_image(url))
+            return await self._image_record(url, await self.fetcher.fetch_image(url, origin), origin)
         except FetchError as exc:
             return error_record(url, None, exc)
         except Exception as exc:  # a bug must cost one image, not its page
             return error_record(url, None, internal_error(exc))
 
-    async def _image_record(self, url: str, response: ImageResponse) -> ImageRecord:
+    async def _image_record(self, url: str, response: ImageResponse, origin: Origin) -> ImageRecord:
         """The image's record, after the follow-up ranges its format needs."""
         settings = self.settings.fingerprint
         if not fingerprintable(response, settings):
             return image_record(url, None, response, settings)
-        follow_ups = await fetch_follow_ups(self.fetcher, url, response, settings)
+        follow_ups = await fetch_follow_ups(self.fetcher, url, response, settings, origin)
         return image_record(url, None, response, settings, follow_ups)
 
     def _counted(self, record: ImageRecord) -> ImageRecord:

@@ -16,10 +16,17 @@ from crawler.formats.sniff import answers_html
 from crawler.headers import normalize_etag
 from crawler.models import ImageRecord
 from crawler.settings import FingerprintSettings
+from crawler.urls import redact_url
 
 
 def error_record(url: str, page_url: str | None, error: FetchError) -> ImageRecord:
-    return ImageRecord(url=url, page_url=page_url, status="error", error=error.message, error_kind=error.kind)
+    return ImageRecord(
+        url=redact_url(url),
+        page_url=_redacted(page_url),
+        status="error",
+        error=error.message,
+        error_kind=error.kind,
+    )
 
 
 def image_record(
@@ -31,9 +38,9 @@ def image_record(
 ) -> ImageRecord:
     """The record of an image from its prefix answer and the ranges fetched after it."""
     base = ImageRecord(
-        url=url,
-        final_url=response.url if response.url != url else None,
-        page_url=page_url,
+        url=redact_url(url),
+        final_url=redact_url(response.url) if response.url != url else None,
+        page_url=_redacted(page_url),
         status="ok",
         image_size=response.total_size,
         etag=normalize_etag(response.etag),
@@ -43,6 +50,8 @@ def image_record(
         bytes_fetched=response.bytes_fetched + (follow_ups.bytes_fetched if follow_ups else 0),
         range_requests=follow_ups.requests if follow_ups else 0,
         follow_up_error=follow_ups.error.message if follow_ups and follow_ups.error else None,
+        via_tor=response.via_tor,
+        tls_verified=response.tls_verified,
     )
     problem = _problem(response, settings)
     if problem is not None:
@@ -51,6 +60,10 @@ def image_record(
     layout = follow_ups.layout if follow_ups else None
     fields = fingerprint(response.data, settings.sample_bytes, layout, settings.content_bytes)
     return base.model_copy(update=vars(fields))
+
+
+def _redacted(url: str | None) -> str | None:
+    return None if url is None else redact_url(url)
 
 
 def fingerprintable(response: ImageResponse, settings: FingerprintSettings) -> bool:

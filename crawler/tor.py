@@ -32,10 +32,10 @@ def is_onion(host: str) -> bool:
     return host.rstrip(".").lower().endswith(".onion")
 
 
-def route_for(host: str, proxies: list[str], route_all: bool) -> Route:
-    """The route for ``host`` given the configured proxies."""
+def route_for(host: str, proxies: list[str], route_all: bool, through_tor: bool = False) -> Route:
+    """The route for ``host`` given the configured proxies; ``through_tor`` keeps a URL found through Tor in it."""
     host = host.rstrip(".").lower()
-    if not (route_all or is_onion(host)):
+    if not (route_all or through_tor or is_onion(host)):
         return Route()
     digest = hashlib.sha256(host.encode()).hexdigest()
     proxy = proxies[int(digest[:8], 16) % len(proxies)]

@@ -6,6 +6,7 @@ skipped; duplicates (after normalisation) are kept once, in first-seen order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +58,23 @@ def normalize_url(text: str) -> str:
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = (f"{userinfo}@" if userinfo else "") + ascii_host + (f":{port}" if port is not None else "")
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+_USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its userinfo (``user:pass@``): what records, logs and messages may show.
+
+    Works for any URL with an authority (http, postgresql...); text that is
+    not a URL comes back unchanged.
+    """
+    return _USERINFO.sub("", url, count=1)
+
+
+def redact_text(text: str) -> str:
+    """A message with the userinfo of every URL in it removed (library messages quote URLs)."""
+    return _USERINFO.sub("", text)
 
 
 def parse_url_lines(lines: list[str]) -> UrlList:
