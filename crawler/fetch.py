@@ -490,6 +490,9 @@ def _map_error(exc: httpx.HTTPError | httpx.InvalidURL) -> FetchError:
         return TransientError("connect", f"cannot connect: {detail}")
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return FetchError("bad_url", f"cannot fetch this URL: {detail}")
+    if isinstance(exc, httpx.RemoteProtocolError) and "buffer too long" in str(exc):
+        # h11 (under httpcore) stops at 100 KiB of unfinished status line and headers: retrying gets the same
+        return FetchError("headers_too_large", "the server sent over 100 KiB of headers")
     if isinstance(exc, httpx.DecodingError):
         return FetchError("decoding", f"body could not be decoded: {detail}")
     if isinstance(exc, httpx.TransportError):

@@ -12,6 +12,7 @@ page links to and redirects to 127.0.0.1, the private zone.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -22,6 +23,9 @@ from typing import Any
 
 import pytest
 
+from crawler.errors import FetchError
+from crawler.fetch import Fetcher, ImageResponse
+from crawler.settings import load_settings
 from tests import faulty_server as fs
 from tests.cli_process import ROOT
 from tests.socks_server import ATYP_DOMAIN, ATYP_IPV4, SocksServer
@@ -231,3 +235,40 @@ def test_credentials_in_urls_reach_no_record_message_or_file_name(
     assert found[server.url("/ok.jpg")]["status"] == "ok"
     assert found[server.url("/missing.jpg")]["error"] == f"HTTP 404 from {server.url('/missing.jpg')}"
     assert "ftp://127.0.0.1/x" in output  # the rejected line is reported, without its password
+
+
+# -- TLS ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "verify_onion_tls", "expected"),
+    [("onion", True, "tls"), ("onion", False, "unverified"), ("tls.test", False, "tls")],
+)
+def test_certificates_are_verified_through_tor_unless_the_user_exempts_onion_services(
+    tmp_path: Path, servers: list[fs.FaultyServer], jpeg: bytes, host: str, verify_onion_tls: bool, expected: str
+) -> None:
+    server = fs.FaultyServer(tls=fs.self_signed_context(tmp_path))
+    servers.append(server)
+    server.route("/a.jpg", fs.static(jpeg))
+    name = onion("tls") if host == "onion" else host
+    with SocksServer(routes={name: server.port}) as proxy:
+        overrides = {
+            "tor.proxies": [proxy.address], "tor.route_all": True, "retries.attempts": 1,
+            "safety.verify_onion_tls": verify_onion_tls,
+        }
+
+        async def fetch() -> ImageResponse | FetchError:
+            async with Fetcher(load_settings(None, overrides)) as fetcher:
+                try:
+                    return await fetcher.fetch_image(f"https://{name}/a.jpg")
+                except FetchError as exc:
+                    return exc
+
+        result = asyncio.run(fetch())
+        assert [(request.host, request.port) for request in proxy.requests] == [(name, 443)]
+
+    if expected == "tls":
+        assert isinstance(result, FetchError) and result.kind == "tls", result
+    else:
+        assert isinstance(result, ImageResponse), result
+        assert (result.tls_verified, result.via_tor, result.data) == (False, True, jpeg[:10240])
