@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -163,6 +164,20 @@ def test_found_through_tor_skip_records_instead_of_fetching(tmp_path: Path, onio
     assert "tracker.test" not in looked_up and "redirected.test" not in looked_up
 
 
+def test_a_clearnet_redirect_to_an_onion_goes_to_tor_not_to_local_dns(
+    tmp_path: Path, onion_site: dict[str, Any]
+) -> None:
+    control: fs.FaultyServer = onion_site["control"]
+    go = control.route("/go.jpg", fs.redirect(f"http://{onion_site['host']}/own.jpg"))
+    with SocksServer(routes=onion_site["routes"]) as proxy:
+        records, looked_up, _ = crawl(tmp_path, [go], f'[tor]\nproxies = ["{proxy.address}"]\n')
+
+    [record] = records
+    assert (record["status"], record["via_tor"], record["final_url"]) == ("ok", True, f"http://{onion_site['host']}/own.jpg")
+    assert [request.host for request in proxy.requests] == [onion_site["host"]]
+    assert not any(name.endswith(".onion") for name in looked_up)
+
+
 # -- address zones ------------------------------------------------------------------
 
 
@@ -175,7 +190,7 @@ def zone_sites(servers: list[fs.FaultyServer], jpeg: bytes) -> tuple[fs.FaultySe
     public.route("/ok.jpg", fs.static(jpeg))
     public.route("/hop.jpg", fs.redirect(f"{inside}/b.jpg"))
     public.route("/scheme.jpg", fs.redirect("file:///etc/passwd"))
-    private.route("/page.html", fs.html(b'<img src="/c.jpg">'))
+    private.route("/page.html", fs.html(b'<img src="/c.jpg"><img src="/a.jpg">'))  # a.jpg: refused for the public page
     for path in ("/a.jpg", "/b.jpg", "/c.jpg", "/listed.jpg"):
         private.route(path, fs.static(jpeg))
     return public, private
@@ -189,18 +204,23 @@ def test_a_public_page_cannot_reach_the_private_zone_but_listed_urls_can(
 
     records, _, _ = crawl(tmp_path, listed, '[safety]\npublic_networks = ["127.0.0.2/32"]\n')
 
-    found = by_url(records)
-    kinds = {url.rsplit("/", 1)[1]: (record["status"], record["error_kind"]) for url, record in found.items()}
-    assert kinds == {
-        "a.jpg": ("error", "blocked_address"),  # found on a public page, points inside
-        "ok.jpg": ("ok", None),
-        "hop.jpg": ("error", "blocked_address"),  # a redirect hop into the private zone
-        "scheme.jpg": ("error", "bad_redirect"),
-        "c.jpg": ("ok", None),  # found on a private page: same zone
-        "listed.jpg": ("ok", None),  # listed: the user's choice
+    kinds = {
+        (urlsplit(record["page_url"] or "listed:").netloc, str(record["url"]).rsplit("/", 1)[1]): (record["status"], record["error_kind"])
+        for record in records
     }
-    assert "a loopback address" in found[private.url("/a.jpg")]["error"]
-    assert {request.path for request in private.requests} == {"/page.html", "/c.jpg", "/listed.jpg"}
+    public_page, private_page = f"127.0.0.2:{public.port}", f"127.0.0.1:{private.port}"
+    assert kinds == {
+        (public_page, "a.jpg"): ("error", "blocked_address"),  # found on a public page, points inside
+        (public_page, "ok.jpg"): ("ok", None),
+        (public_page, "hop.jpg"): ("error", "blocked_address"),  # a redirect hop into the private zone
+        (public_page, "scheme.jpg"): ("error", "bad_redirect"),
+        (private_page, "c.jpg"): ("ok", None),  # found on a private page: same zone
+        (private_page, "a.jpg"): ("ok", None),  # the same URL, not served from the public page's refusal
+        ("", "listed.jpg"): ("ok", None),  # listed: the user's choice
+    }
+    refused = [r for r in records if r["error_kind"] == "blocked_address" and r["url"] == private.url("/a.jpg")]
+    assert "a loopback address" in refused[0]["error"]
+    assert {request.path for request in private.requests} == {"/page.html", "/c.jpg", "/a.jpg", "/listed.jpg"}
 
 
 def test_allow_private_targets_fetches_everything(tmp_path: Path, servers: list[fs.FaultyServer], jpeg: bytes) -> None:
@@ -211,6 +231,7 @@ def test_allow_private_targets_fetches_everything(tmp_path: Path, servers: list[
 
     found = by_url(records)
     assert found[private.url("/a.jpg")]["status"] == "ok"
+    assert found[public.url("/ok.jpg")]["status"] == "ok"
     assert found[public.url("/hop.jpg")]["final_url"] == private.url("/b.jpg")
     assert found[public.url("/scheme.jpg")]["error_kind"] == "bad_redirect"  # never another scheme
 
