@@ -164,6 +164,26 @@ def test_found_through_tor_skip_records_instead_of_fetching(tmp_path: Path, onio
     assert "tracker.test" not in looked_up and "redirected.test" not in looked_up
 
 
+@pytest.mark.parametrize("tracker_is_public", [True, False])
+def test_found_through_tor_direct_fetches_from_here_within_the_zones(
+    tmp_path: Path, onion_site: dict[str, Any], tracker_is_public: bool
+) -> None:
+    tracker: fs.FaultyServer = onion_site["tracker"]
+    ip_literal = f"http://127.0.0.1:{tracker.port}/q.jpg"
+    seam = '["127.0.0.1/32"]' if tracker_is_public else "[]"
+    with SocksServer(routes=onion_site["routes"]) as proxy:
+        settings = f'[tor]\nproxies = ["{proxy.address}"]\n[safety]\nfound_through_tor = "direct"\npublic_networks = {seam}\n'
+        records, _, _ = crawl(tmp_path, [f"http://{onion_site['host']}/index.html"], settings)
+
+    record = by_url(records)[ip_literal]
+    if tracker_is_public:  # fetched from this machine, not through the proxy
+        assert (record["status"], record["via_tor"]) == ("ok", False), record
+        assert proxy.tunnels["127.0.0.1"] == 0 and tracker.requests_for("/q.jpg")
+    else:  # a page through Tor counts as public: loopback is more private
+        assert record["error_kind"] == "blocked_address", record
+        assert not tracker.requests_for("/q.jpg")
+
+
 def test_a_clearnet_redirect_to_an_onion_goes_to_tor_not_to_local_dns(
     tmp_path: Path, onion_site: dict[str, Any]
 ) -> None:
