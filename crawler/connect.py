@@ -96,7 +96,7 @@ class DirectBackend(httpcore.AsyncNetworkBackend):
         return fetch_error(
             "blocked_address",
             f"refused to connect to {where}: a {zone.label} address, more private than the {limit} "
-            "address the URL was found on (safety.allow_private_targets allows it)",
+            "address the URL was found on or redirected from (safety.allow_private_targets allows it)",
         )
 
     async def _first_connecting(
