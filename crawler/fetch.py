@@ -205,13 +205,13 @@ class Fetcher:
     async def _request(self, url: str, headers: dict[str, str], route: Route, limit: Zone | None) -> AsyncIterator[httpx.Response]:
         """One hop under the limits and its route's total timeout, with httpx errors mapped to ours."""
         host = urlsplit(url).hostname or ""
-        client = self._client(route, None if route.proxy is not None else limit, self._verifies(host))
         total = self._total_timeout(route)
         # Per host first: a request waiting for its host must not hold an overall slot.
         async with self._per_host[host], self._slot() as shard:
+            client = self._client(route, limit, self._verifies(host), shard)
             try:
                 async with asyncio.timeout(total):
-                    async with client(shard).stream("GET", url, headers=headers) as response:
+                    async with client.stream("GET", url, headers=headers) as response:
                         yield response
             except TimeoutError:
                 raise TransientError("timeout", f"no complete answer within {total:g} s") from None
@@ -280,8 +280,8 @@ class Fetcher:
         finally:
             self._slots.put_nowait(shard)
 
-    def _client(self, route: Route, limit: Zone | None, verify: bool) -> Callable[[int], httpx.AsyncClient]:
-        """The client for a hop on ``route`` under ``limit``, given the pool (shard) of the slot it holds.
+    def _client(self, route: Route, limit: Zone | None, verify: bool, shard: int) -> httpx.AsyncClient:
+        """The client for a hop on ``route`` under ``limit``, holding a slot of pool ``shard``.
 
         Clients are keyed by route, zone limit and certificate check, so a
         pooled connection is never reused under another limit. httpcore's pool
@@ -290,16 +290,14 @@ class Fetcher:
         flight, 1.6 ms per request in one pool of 64 and 0.4 ms in 16 pools of
         4. Direct requests therefore use pools of ``_POOL_SIZE`` connections,
         one per group of slots; a proxied (onion) route has a client of its
-        own, limited by ``per_host``.
+        own, limited by ``per_host``, under which the zone limit does not apply.
         """
-
-        def for_shard(shard: int) -> httpx.AsyncClient:
-            key = (route, limit, verify, 0 if route.proxy is not None else shard)
-            if key not in self._clients:
-                self._clients[key] = self._new_client(route, limit, verify)
-            return self._clients[key]
-
-        return for_shard
+        proxied = route.proxy is not None
+        limit = None if proxied else limit
+        key = (route, limit, verify, 0 if proxied else shard)
+        if key not in self._clients:
+            self._clients[key] = self._new_client(route, limit, verify)
+        return self._clients[key]
 
     def _new_client(self, route: Route, limit: Zone | None, verify: bool) -> httpx.AsyncClient:
         s = self._settings
