@@ -4,7 +4,8 @@ A fixed pool of workers takes listed URLs from a queue. Each listed URL is
 sniffed (image or page); a page's images are fetched concurrently (the
 fetcher enforces the overall and per-host limits) and its records written as
 one file. An image URL carries its page's :class:`Origin` (found through
-Tor, zone limit) to its fetch, so a hostile page cannot route it elsewhere. Every outcome, failures included, becomes a record; counts go to a
+Tor, zone limit) to its fetch, so a hostile page cannot route it elsewhere.
+Every outcome, failures included, becomes a record; counts go to a
 :class:`Stats` that the CLI displays. The library never prints.
 """
 
@@ -66,7 +67,8 @@ class Crawl:
         self.fetcher = fetcher
         self.store = store
         self.stats = stats or Stats()
-        # Keyed by URL and origin: a URL refused or routed otherwise for one page must not be served from another's fetch.
+        # Keyed by URL and origin: a URL refused or routed otherwise for one page
+        # must not be served from another page's fetch.
         self._images: OrderedDict[tuple[str, Origin], asyncio.Task[ImageRecord]] = OrderedDict()
         self._pages_per_host: Counter[str] = Counter()
 
