@@ -291,9 +291,13 @@ class Fetcher:
         4. Direct requests therefore use pools of ``_POOL_SIZE`` connections,
         one per group of slots; a proxied (onion) route has a client of its
         own, limited by ``per_host``, under which the zone limit does not apply.
+        The price of the zone key: a public page's connection does not serve
+        the images found on it (they may only reach public addresses).
         """
         proxied = route.proxy is not None
-        limit = None if proxied else limit
+        # No limit and the loopback limit allow the same (loopback is the most private zone):
+        # one client, so a loopback page's connection serves its images too.
+        limit = None if proxied or limit == Zone.LOOPBACK else limit
         key = (route, limit, verify, 0 if proxied else shard)
         if key not in self._clients:
             self._clients[key] = self._new_client(route, limit, verify)
