@@ -140,31 +140,32 @@ class SocksBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        where = f"Tor SOCKS proxy at {self._proxy}"
+        stream: httpcore.AsyncNetworkStream | None = None
         try:
-            with anyio.fail_after(timeout):
+            with anyio.fail_after(timeout):  # one budget for the proxy connection and the handshake
                 stream = await self._tcp.connect_tcp(self._proxy_host, self._proxy_port, None, local_address, socket_options)
-        except TimeoutError:
-            raise fetch_error("proxy", f"{where} is not reachable (no connection within {timeout:g} s)") from None
-        except httpcore.ConnectError as exc:
-            raise fetch_error("proxy", f"{where} is not reachable ({_detail(exc)})") from None
-        try:
-            with anyio.fail_after(timeout):
                 await self._handshake(stream, host, port)
+                return stream
         except BaseException as exc:
-            await stream.aclose()
-            if isinstance(exc, TimeoutError):
-                raise fetch_error(
-                    "timeout",
-                    f"Tor did not connect to {host} within {timeout:g} s (timeouts.onion_connect): "
-                    "is Tor connected to the network?",
-                ) from None
-            if isinstance(exc, ValueError):  # a name SOCKS cannot carry (over 255 bytes)
-                raise FetchError("bad_url", f"cannot fetch this URL through Tor: {exc}") from None
-            if isinstance(exc, (socks.SocksProtocolError, httpcore.NetworkError)):
-                raise fetch_error("proxy", f"{where} did not answer as a SOCKS5 proxy ({_detail(exc)})") from None
-            raise
-        return stream
+            if stream is not None:
+                await stream.aclose()
+            if isinstance(exc, (TimeoutError, httpcore.NetworkError, socks.SocksProtocolError, ValueError)):
+                raise self._failure(exc, host, timeout, connected=stream is not None) from None
+            raise  # a reply code's error (already ours), or a cancellation
+
+    def _failure(self, exc: BaseException, host: str, timeout: float | None, connected: bool) -> FetchError:
+        where = f"Tor SOCKS proxy at {self._proxy}"
+        if isinstance(exc, ValueError):  # a name SOCKS cannot carry (over 255 bytes)
+            return FetchError("bad_url", f"cannot fetch this URL through Tor: {exc}")
+        if not connected:
+            detail = f"no connection within {timeout:g} s" if isinstance(exc, TimeoutError) else _detail(exc)
+            return fetch_error("proxy", f"{where} is not reachable ({detail})")
+        if isinstance(exc, TimeoutError):
+            return fetch_error(
+                "timeout",
+                f"Tor did not connect to {host} within {timeout:g} s (timeouts.onion_connect): is Tor connected to the network?",
+            )
+        return fetch_error("proxy", f"{where} did not answer as a SOCKS5 proxy ({_detail(exc)})")
 
     async def _handshake(self, stream: httpcore.AsyncNetworkStream, host: str, port: int) -> None:
         route = self._route

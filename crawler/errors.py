@@ -7,7 +7,7 @@ turns every :class:`FetchError` into a record with ``status="error"``::
      ├── SettingsError      bad settings file or value (exit code 2)
      ├── InputError         unreadable URL list (exit code 2)
      └── FetchError         one URL could not be fetched; ``kind`` names why
-          └── TransientError   worth retrying (connect, timeout, 429, 5xx)
+          └── TransientError   worth retrying now (the kinds RETRY marks so)
 
 ``FetchError.kind`` is a short stable token (``http_404``, ``timeout``,
 ``not_image`` ...) that the summary groups by and consumers can match on.
