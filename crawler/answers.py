@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crawler.zones import Origin, Zone
+
 
 @dataclass(frozen=True)
 class ImageResponse:
@@ -21,6 +23,8 @@ class ImageResponse:
     last_modified: str | None
     content_type: str | None
     bytes_fetched: int  # body bytes read from the network
+    via_tor: bool = False  # the final hop went through a Tor proxy
+    tls_verified: bool | None = None  # https: whether the certificate was verified; None for http
 
 
 @dataclass(frozen=True)
@@ -40,3 +44,6 @@ class PageResponse:
     encoding: str | None
     truncated: bool
     bytes_fetched: int
+    via_tor: bool = False
+    tls_verified: bool | None = None
+    found: Origin = Origin(limit=Zone.PUBLIC)  # where the URLs found on the page may go

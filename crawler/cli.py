@@ -20,6 +20,7 @@ from crawler.errors import CrawlerError, OutputError, WorkerFailed
 from crawler.evaluation import command as eval_command
 from crawler.models import ImageRecord
 from crawler.pages.urls import read_url_list
+from crawler.redact import redact_text
 from crawler.settings import Settings, load_settings
 from crawler.store.files import Store
 
@@ -74,7 +75,7 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
 
     url_list = read_url_list(args.urls)
     for rejected in url_list.rejected[:_SHOWN_REJECTED]:
-        print(f"{args.urls}:{rejected.line}: skipped {rejected.text[:200]!r}: {rejected.reason}", file=sys.stderr)
+        print(f"{args.urls}:{rejected.line}: skipped {redact_text(rejected.text)[:200]!r}: {rejected.reason}", file=sys.stderr)
     if len(url_list.rejected) > _SHOWN_REJECTED:
         more = len(url_list.rejected) - _SHOWN_REJECTED
         print(f"{args.urls}: {more} more line(s) skipped as not URLs ({len(url_list.rejected)} in all)", file=sys.stderr)

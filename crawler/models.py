@@ -86,6 +86,14 @@ class ImageRecord(BaseModel):
     follow_up_error: str | None = Field(
         default=None, description="Why the follow-up ranges stopped early; the fields hold what was fetched."
     )
+    via_tor: bool | None = Field(
+        default=None, description="Whether the image came through a Tor proxy; null when nothing was fetched."
+    )
+    tls_verified: bool | None = Field(
+        default=None,
+        description="https: whether the certificate was verified (false only for onion services with "
+        "safety.verify_onion_tls off); null for http or when nothing was fetched.",
+    )
 
     @field_serializer("timestamp")
     def _iso_utc(self, value: datetime) -> str:

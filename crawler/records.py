@@ -19,6 +19,7 @@ from crawler.fingerprint.compute import fingerprint
 from crawler.fingerprint.plan import Fetched
 from crawler.fingerprint.sniff import answers_html
 from crawler.models import HASHED_PREFIX_BYTES, ImageRecord, Status
+from crawler.redact import redact_url
 from crawler.settings import FingerprintSettings
 
 
@@ -32,7 +33,13 @@ class Problem:
 
 
 def error_record(url: str, page_url: str | None, error: FetchError) -> ImageRecord:
-    return ImageRecord(url=url, page_url=page_url, status="error", error=error.message, error_kind=error.kind)
+    return ImageRecord(
+        url=redact_url(url),
+        page_url=_redacted(page_url),
+        status="error",
+        error=error.message,
+        error_kind=error.kind,
+    )
 
 
 def assess(response: ImageResponse, settings: FingerprintSettings) -> Problem | None:
@@ -71,9 +78,9 @@ def image_record(
         verdict = {"status": "ok", **vars(fields)}
     return ImageRecord.model_validate(
         {
-            "url": url,
-            "final_url": response.url if response.url != url else None,
-            "page_url": page_url,
+            "url": redact_url(url),
+            "final_url": redact_url(response.url) if response.url != url else None,
+            "page_url": _redacted(page_url),
             "image_size": response.total_size,
             "etag": normalize_etag(response.etag),
             "etag_raw": response.etag,
@@ -82,6 +89,8 @@ def image_record(
             "bytes_fetched": fetched.bytes_fetched if fetched else response.bytes_fetched,
             "range_requests": fetched.requests if fetched else 0,
             "follow_up_error": fetched.error if fetched else None,
+            "via_tor": response.via_tor,
+            "tls_verified": response.tls_verified,
             **verdict,
         }
     )
@@ -94,7 +103,11 @@ def seen_again(first: ImageRecord, page_url: str | None) -> ImageRecord:
     for it: ``bytes_fetched`` and ``range_requests`` 0.
     """
     findings = first.model_dump(exclude={"page_url", "bytes_fetched", "range_requests"})
-    return ImageRecord.model_validate({**findings, "page_url": page_url, "bytes_fetched": 0, "range_requests": 0})
+    return ImageRecord.model_validate({**findings, "page_url": _redacted(page_url), "bytes_fetched": 0, "range_requests": 0})
+
+
+def _redacted(url: str | None) -> str | None:
+    return None if url is None else redact_url(url)
 
 
 def normalize_etag(value: str | None) -> str | None:

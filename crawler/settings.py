@@ -7,9 +7,10 @@ default), and every error names the dotted key and the problem.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -44,6 +45,8 @@ class LimitsSettings(_Section):
     max_redirects: int = Field(default=10, ge=0, le=50)
     probing: int = Field(default=512, ge=1, le=65536)
     dead_host_failures: int = Field(default=3, ge=0, le=1000)
+    max_url_length: int = Field(default=8192, ge=64)
+    max_pages_per_host: int = Field(default=10000, ge=1)
 
 
 class TimeoutSettings(_Section):
@@ -80,6 +83,23 @@ class TorSettings(_Section):
         return proxies
 
 
+class SafetySettings(_Section):
+    found_through_tor: Literal["tor", "skip", "direct"] = "tor"
+    allow_private_targets: bool = False
+    public_networks: list[str] = Field(default_factory=list)
+    verify_onion_tls: bool = True
+
+    @field_validator("public_networks")
+    @classmethod
+    def _networks(cls, networks: list[str]) -> list[str]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network (CIDR such as 10.8.0.0/16)") from None
+        return networks
+
+
 class Settings(_Section):
     fingerprint: FingerprintSettings = FingerprintSettings()
     output: OutputSettings = OutputSettings()
@@ -88,6 +108,7 @@ class Settings(_Section):
     retries: RetrySettings = RetrySettings()
     http: HttpSettings = HttpSettings()
     tor: TorSettings = TorSettings()
+    safety: SafetySettings = SafetySettings()
 
 
 FINGERPRINT_DEFAULTS = FingerprintSettings()  # what pure code falls back to when not given settings

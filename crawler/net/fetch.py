@@ -4,6 +4,13 @@ It owns the clients (direct, and one per ``.onion`` host through its SOCKS5
 proxy), the concurrency limits (overall and per host), the retry policy
 (tenacity) and the one choke point that maps httpx's exceptions to ours.
 
+Redirects are followed here, hop by hop, not by httpx: each hop gets its own
+route and zone limit (``crawler.zones``: a hop reached through Tor stays in
+Tor, a hop may not reach a more private network than the one before it), a
+scheme check and the redirect cap. Connections are opened by
+``crawler.net.connect``, which enforces the zone limit on the address actually
+connected to and speaks SOCKS5 to Tor itself.
+
 Images are fetched with one ``GET`` and ``Range: bytes=0-N``: the answer
 gives both the first bytes and, from ``Content-Range``, the total size. When a
 server ignores Range (200), reading stops at the prefix and the connection is
@@ -17,26 +24,39 @@ import ssl
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from socksio import SOCKSError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from crawler.answers import ImageResponse, PageResponse, RangeResponse
-from crawler.errors import FetchError, TransientError
+from crawler.errors import FetchError, TransientError, retries_now
 from crawler.fingerprint.sniff import answers_html
+from crawler.net import connect
 from crawler.net.decoding import BodyDecoder
 from crawler.net.headers import content_range_total, parse_retry_after
 from crawler.net.hosts import HostHealth
-from crawler.net.tor import Route, route_for
+from crawler.net.tor import Route, is_onion, route_for
+from crawler.redact import redact_text, redact_url
 from crawler.settings import Settings
+from crawler.zones import LISTED, Origin, Zone, Zones
 
 T = TypeVar("T")
 _POOL_SIZE = 4  # connections per direct client; see Fetcher._client
 _ERROR_BODY_BYTES = 65536  # error pages up to this size are read, keeping the connection
+
+
+@dataclass(frozen=True)
+class _Final:
+    """The answer at the end of the redirects, and what the connection that brought it was."""
+
+    response: httpx.Response
+    via_tor: bool
+    tls_verified: bool | None
+    found: Origin  # the origin of URLs found in the answer
 
 
 class Fetcher:
@@ -45,8 +65,10 @@ class Fetcher:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._settings = settings
         self._transport = transport  # tests inject one; None means real sockets
-        self._clients: dict[tuple[Route, int], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[Route, Zone | None, bool, int], httpx.AsyncClient] = {}
         self._tls = httpx.create_ssl_context()  # one for all clients: each costs ~20 ms to build
+        self._unverified: ssl.SSLContext | None = None  # for onion services, when safety.verify_onion_tls is off
+        self._zones = Zones(settings.safety.public_networks)
         # The overall limit as tokens, each naming the pool (shard) its holder
         # uses: _POOL_SIZE tokens per pool, so no pool has more requests in
         # flight than connections (see _client).
@@ -72,17 +94,17 @@ class Fetcher:
         await asyncio.gather(*(client.aclose() for client in self._clients.values()))
         self._clients.clear()
 
-    async def fetch_image(self, url: str) -> ImageResponse:
+    async def fetch_image(self, url: str, origin: Origin = LISTED) -> ImageResponse:
         """GET the image's first ``prefix_bytes`` with a Range request."""
-        return await self._with_retries(partial(self._image_attempt, url))
+        return await self._with_retries(partial(self._image_attempt, url, origin))
 
-    async def fetch_page(self, url: str) -> PageResponse:
+    async def fetch_page(self, url: str, origin: Origin = LISTED) -> PageResponse:
         """GET a page, reading at most ``max_page_bytes`` of its decoded body."""
-        return await self._with_retries(partial(self._page_attempt, url))
+        return await self._with_retries(partial(self._page_attempt, url, origin))
 
-    async def fetch_range(self, url: str, start: int, end: int) -> RangeResponse:
+    async def fetch_range(self, url: str, start: int, end: int, origin: Origin = LISTED) -> RangeResponse:
         """GET bytes ``[start, end)`` of an image: a follow-up to its prefix."""
-        return await self._with_retries(partial(self._range_attempt, url, start, end))
+        return await self._with_retries(partial(self._range_attempt, url, start, end, origin))
 
     async def fetch_any(self, url: str) -> ImageResponse | PageResponse:
         """A listed URL may be an image or a page: one Range GET, then sniff.
@@ -96,51 +118,71 @@ class Fetcher:
 
     # -- attempts -------------------------------------------------------------
 
-    async def _image_attempt(self, url: str) -> ImageResponse:
-        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes)) as response:
-            limit = self._settings.fingerprint.prefix_bytes
+    async def _image_attempt(self, url: str, origin: Origin) -> ImageResponse:
+        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes), origin) as final:
+            response, limit = final.response, self._settings.fingerprint.prefix_bytes
             data = await _read_prefix(response, _decoded(response), limit)
-            return _image_response(response, data, limit)
+            return _image_response(final, data, limit)
 
-    async def _range_attempt(self, url: str, start: int, end: int) -> RangeResponse:
-        async with self._stream(url, _range_headers(start, end)) as response:
+    async def _range_attempt(self, url: str, start: int, end: int, origin: Origin) -> RangeResponse:
+        async with self._stream(url, _range_headers(start, end), origin) as final:
+            response = final.response
             if response.status_code != 206:
                 raise FetchError("range_ignored", f"asked for bytes {start}-{end - 1}, got HTTP {response.status_code}")
             content_range_total(response.headers.get("content-range"), expect_start=start)
             data = await _read_prefix(response, _decoded(response), end - start)
             return RangeResponse(data[: end - start], response.num_bytes_downloaded)
 
-    async def _page_attempt(self, url: str) -> PageResponse:
-        async with self._stream(url, {"Accept-Encoding": "gzip, deflate"}) as response:  # what _decoded decodes
-            body = await _read_up_to(_decoded(response), self._settings.limits.max_page_bytes + 1)
-            return _page_response(response, body, self._settings.limits.max_page_bytes)
+    async def _page_attempt(self, url: str, origin: Origin) -> PageResponse:
+        async with self._stream(url, {"Accept-Encoding": "gzip, deflate"}, origin) as final:  # what _decoded decodes
+            body = await _read_up_to(_decoded(final.response), self._settings.limits.max_page_bytes + 1)
+            return _page_response(final, body, self._settings.limits.max_page_bytes)
 
     async def _any_attempt(self, url: str) -> ImageResponse | PageResponse | None:
         """The image or the page at ``url``; None for a page cut by the Range."""
-        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes)) as response:
+        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes), LISTED) as final:
+            response = final.response
             chunks = _decoded(response)
             limit = self._settings.fingerprint.prefix_bytes
             data = await _read_prefix(response, chunks, limit)
             if not _is_html(response, data):
-                return _image_response(response, data, limit)
+                return _image_response(final, data, limit)
             if response.status_code == 206 and not _is_whole(response, data):
                 return None
             cap = self._settings.limits.max_page_bytes
             body = data + await _read_up_to(chunks, cap + 1 - len(data))
-            return _page_response(response, body, cap)
+            return _page_response(final, body, cap)
 
     # -- plumbing -------------------------------------------------------------
 
     @asynccontextmanager
-    async def _stream(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
-        """One request under the limits, with httpx errors mapped to ours.
+    async def _stream(self, url: str, headers: dict[str, str], origin: Origin) -> AsyncIterator[_Final]:
+        """One request, redirects followed hop by hop, each hop routed and checked on its own."""
+        max_redirects = self._settings.limits.max_redirects
+        for _hop in range(max_redirects + 1):
+            route = self._route(url, origin)
+            async with self._request(url, headers, route, origin.limit) as response:
+                found = origin.found_on(
+                    route.proxy is not None, self._zone(response, route), self._settings.safety.allow_private_targets
+                )
+                target = _redirect_target(response)
+                if target is None:
+                    await _raise_for_status(response)
+                    yield _Final(response, route.proxy is not None, self._tls_verified(response.url), found)
+                    return
+                await _finish_short_body(response)
+            url, origin = target, found
+        raise FetchError("redirects", f"more than {max_redirects} redirects (limits.max_redirects)")
+
+    @asynccontextmanager
+    async def _request(self, url: str, headers: dict[str, str], route: Route, limit: Zone | None) -> AsyncIterator[httpx.Response]:
+        """One hop under the limits and its route's total timeout, with httpx errors mapped to ours.
 
         A host given up on fails at once; a failure before any answer counts
         towards giving up on the host (an answer that is slow or cut is the
         resource's problem, not a sign the host is gone).
         """
         host = (urlsplit(url).hostname or "").lower()
-        route = self._route(host)
         total = self._total_timeout(route)
         self._check_reachable(host)
         # Per host first: a request waiting for its host must not hold an overall slot.
@@ -148,17 +190,17 @@ class Fetcher:
             self._check_reachable(host)
             answered = False
             async with self._token(probe=self.hosts.state(host) != "alive") as shard:
+                client = self._client(route, limit, self._verifies(host), shard)
                 try:
                     async with asyncio.timeout(total):
-                        async with self._client(route, shard).stream("GET", url, headers=headers) as response:
+                        async with client.stream("GET", url, headers=headers) as response:
                             answered = True
                             self.hosts.answered(host)
-                            await _raise_for_status(response)
                             yield response
                 except TimeoutError:
                     error: FetchError = TransientError("timeout", f"no complete answer within {total:g} s")
-                except (httpx.HTTPError, SOCKSError) as exc:  # httpx lets socksio's errors through
-                    error = _map_error(exc, route)
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    error = _map_error(exc)
                 else:
                     return
                 if not answered:
@@ -169,10 +211,34 @@ class Fetcher:
         if self.hosts.state(host) == "unreachable":
             raise FetchError("host_unreachable", self.hosts.why_unreachable(host))
 
+    def _route(self, url: str, origin: Origin) -> Route:
+        """The route of one hop; raises when the URL must not be fetched at all."""
+        limits, tor, safety = self._settings.limits, self._settings.tor, self._settings.safety
+        if len(url) > limits.max_url_length:
+            raise FetchError("url_too_long", f"URL of {len(url)} characters, over limits.max_url_length ({limits.max_url_length})")
+        host = urlsplit(url).hostname or ""
+        kept_in_tor = origin.through_tor and not (tor.route_all or is_onion(host))
+        if kept_in_tor and safety.found_through_tor == "skip":
+            raise FetchError("outside_tor", 'found through Tor; safety.found_through_tor = "skip" keeps it out of a direct fetch')
+        return route_for(host, tor.proxies, tor.route_all, kept_in_tor and safety.found_through_tor == "tor")
+
+    def _zone(self, response: httpx.Response, route: Route) -> Zone:
+        """The zone of the address the response came from; public through Tor, whose exits refuse private ones."""
+        stream = response.extensions.get("network_stream")
+        address = stream.get_extra_info("server_addr") if stream is not None and route.proxy is None else None
+        return self._zones.of(address[0]) if address else Zone.PUBLIC
+
+    def _verifies(self, host: str) -> bool:
+        """Whether a certificate from ``host`` must verify: always, unless it is an onion service and the user said not."""
+        return self._settings.safety.verify_onion_tls or not is_onion(host)
+
+    def _tls_verified(self, url: httpx.URL) -> bool | None:
+        return self._verifies(url.host) if url.scheme == "https" else None
+
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run ``attempt`` (a coroutine function) under the retry policy."""
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TransientError),
+            retry=retry_if_exception(_retry_now),
             stop=self._stop,
             wait=self._wait,
             reraise=True,
@@ -194,10 +260,6 @@ class Fetcher:
         policy = self._settings.retries
         return float(min(policy.max_backoff, policy.backoff * 2 ** (state.attempt_number - 1)))
 
-    def _route(self, host: str) -> Route:
-        tor = self._settings.tor
-        return route_for(host, tor.proxies, tor.route_all)
-
     def _total_timeout(self, route: Route) -> float:
         timeouts = self._settings.timeouts
         return timeouts.total if route.proxy is None else timeouts.onion_total
@@ -212,22 +274,30 @@ class Fetcher:
         finally:
             tokens.put_nowait(shard)
 
-    def _client(self, route: Route, shard: int) -> httpx.AsyncClient:
-        """The client for a request on ``route`` holding a slot of pool ``shard``.
+    def _client(self, route: Route, limit: Zone | None, verify: bool, shard: int) -> httpx.AsyncClient:
+        """The client for a hop on ``route`` under ``limit``, holding a slot of pool ``shard``.
 
-        httpcore's pool scans all its connections for every request, so its
-        CPU cost per request grows with the pool: measured on loopback with
-        64 requests in flight, 1.6 ms per request in one pool of 64 and
-        0.4 ms in 16 pools of 4. Direct requests therefore use pools of
-        ``_POOL_SIZE`` connections, one per group of slots; a proxied (onion)
-        route has a client of its own, limited by ``per_host``.
+        Clients are keyed by route, zone limit and certificate check, so a
+        pooled connection is never reused under another limit. httpcore's pool
+        scans all its connections for every request, so its CPU cost per
+        request grows with the pool: measured on loopback with 64 requests in
+        flight, 1.6 ms per request in one pool of 64 and 0.4 ms in 16 pools of
+        4. Direct requests therefore use pools of ``_POOL_SIZE`` connections,
+        one per group of slots; a proxied (onion) route has a client of its
+        own, limited by ``per_host``, under which the zone limit does not apply.
+        The price of the zone key: a public page's connection does not serve
+        the images found on it (they may only reach public addresses).
         """
-        key = (route, 0 if route.proxy is not None else shard)
+        proxied = route.proxy is not None
+        # No limit and the loopback limit allow the same (loopback is the most private zone):
+        # one client, so a loopback page's connection serves its images too.
+        limit = None if proxied or limit == Zone.LOOPBACK else limit
+        key = (route, limit, verify, 0 if proxied else shard)
         if key not in self._clients:
-            self._clients[key] = self._new_client(route)
+            self._clients[key] = self._new_client(route, limit, verify)
         return self._clients[key]
 
-    def _new_client(self, route: Route) -> httpx.AsyncClient:
+    def _new_client(self, route: Route, limit: Zone | None, verify: bool) -> httpx.AsyncClient:
         s = self._settings
         onion = route.proxy is not None
         timeout = httpx.Timeout(
@@ -237,17 +307,44 @@ class Fetcher:
             pool=None,  # waiting for a connection is bounded by our semaphores
         )
         size = s.limits.per_host if onion else _POOL_SIZE
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         return httpx.AsyncClient(
             headers={"User-Agent": s.http.user_agent},
             timeout=timeout,
-            limits=limits,
-            follow_redirects=True,
-            max_redirects=s.limits.max_redirects,
-            proxy=route.proxy_url,
-            verify=self._tls,
-            transport=self._transport,
+            follow_redirects=False,  # _stream follows them, checking each hop
+            trust_env=False,  # no proxy from the environment: routes are decided here
+            transport=self._transport or self._transport_for(route, limit, verify, size),
         )
+
+    def _transport_for(self, route: Route, limit: Zone | None, verify: bool, size: int) -> httpx.AsyncHTTPTransport:
+        backend: connect.DirectBackend | connect.SocksBackend
+        if route.proxy is not None:
+            backend = connect.SocksBackend(route)
+        else:
+            backend = connect.DirectBackend(self._zones, limit)
+        return connect.transport(backend, self._tls if verify else self._unverified_tls(), size)
+
+    def _unverified_tls(self) -> ssl.SSLContext:
+        if self._unverified is None:
+            self._unverified = httpx.create_ssl_context(verify=False)
+        return self._unverified
+
+
+def _retry_now(exc: BaseException) -> bool:
+    """The retry policy: what the error kind table says (``crawler.errors.RETRY``)."""
+    return isinstance(exc, FetchError) and retries_now(exc.kind)
+
+
+def _redirect_target(response: httpx.Response) -> str | None:
+    """Where a redirect leads; None for an answer that is no redirect. Only http(s) is followed."""
+    if not response.is_redirect:
+        return None
+    try:
+        target = response.url.join(response.headers["location"]).copy_with(fragment=None)
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise FetchError("bad_redirect", f"redirect to an invalid URL: {redact_text(str(exc))}") from None
+    if target.scheme not in ("http", "https"):
+        raise FetchError("bad_redirect", f"redirect to a {target.scheme!r} URL refused: only http and https are followed")
+    return str(target)
 
 
 def _range_headers(start: int, end: int) -> dict[str, str]:
@@ -307,7 +404,8 @@ def _is_whole(response: httpx.Response, data: bytes) -> bool:
     return total is not None and len(data) >= total
 
 
-def _image_response(response: httpx.Response, data: bytes, limit: int) -> ImageResponse:
+def _image_response(final: _Final, data: bytes, limit: int) -> ImageResponse:
+    response = final.response
     headers = response.headers
     data = data[:limit]
     if response.status_code in (206, 416):
@@ -324,16 +422,22 @@ def _image_response(response: httpx.Response, data: bytes, limit: int) -> ImageR
         last_modified=headers.get("last-modified"),
         content_type=headers.get("content-type"),
         bytes_fetched=response.num_bytes_downloaded,
+        via_tor=final.via_tor,
+        tls_verified=final.tls_verified,
     )
 
 
-def _page_response(response: httpx.Response, body: bytes, cap: int) -> PageResponse:
+def _page_response(final: _Final, body: bytes, cap: int) -> PageResponse:
+    response = final.response
     return PageResponse(
         url=str(response.url),
         body=body[:cap],
         encoding=response.charset_encoding,
         truncated=len(body) > cap,
         bytes_fetched=response.num_bytes_downloaded,
+        via_tor=final.via_tor,
+        tls_verified=final.tls_verified,
+        found=final.found,
     )
 
 
@@ -355,55 +459,41 @@ async def _raise_for_status(response: httpx.Response) -> None:
     code = response.status_code
     if code < 400 or code == 416:
         return
-    declared = _identity_length(response.headers)
-    if declared is not None and declared <= _ERROR_BODY_BYTES:
-        await _read_up_to(response.aiter_raw(), declared + 1)
+    await _finish_short_body(response)
+    where = redact_url(str(response.url))
     if code == 429 or code >= 500:
         kind = "http_429" if code == 429 else "http_5xx"
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        raise TransientError(kind, f"HTTP {code} from {response.url}", retry_after)
-    raise FetchError(f"http_{code}", f"HTTP {code} from {response.url}")
+        raise TransientError(kind, f"HTTP {code} from {where}", retry_after)
+    raise FetchError(f"http_{code}", f"HTTP {code} from {where}")
 
 
-def _map_error(exc: httpx.HTTPError | SOCKSError, route: Route) -> FetchError:
-    """The one place where httpx's exceptions (and socksio's, which httpx lets through) become ours."""
-    if route.proxy is not None:
-        proxy_error = _proxy_error(exc, route.proxy)
-        if proxy_error is not None:
-            return proxy_error
-    if isinstance(exc, httpx.ProxyError):
-        return TransientError("proxy", f"proxy error: {_detail(exc)}")
+async def _finish_short_body(response: httpx.Response) -> None:
+    """Read a short body (error page, redirect) to its end, so its connection can serve the next request."""
+    declared = _identity_length(response.headers)
+    if declared is not None and declared <= _ERROR_BODY_BYTES:
+        await _read_up_to(response.aiter_raw(), declared + 1)
+
+
+def _map_error(exc: httpx.HTTPError | httpx.InvalidURL) -> FetchError:
+    """The one place where httpx's exceptions become ours (SOCKS errors are ours already: crawler.net.connect)."""
+    detail = redact_text(_detail(exc))  # httpx quotes URLs, with their credentials
     if isinstance(exc, httpx.TimeoutException):
         return TransientError("timeout", f"timed out ({type(exc).__name__})")
     if isinstance(exc, httpx.ConnectError):
         if _is_tls(exc):
-            return FetchError("tls", f"TLS error: {exc}")
-        return TransientError("connect", f"cannot connect: {exc}")
-    if isinstance(exc, httpx.TooManyRedirects):
-        return FetchError("redirects", f"too many redirects: {exc}")
+            return FetchError("tls", f"TLS error: {detail}")
+        return TransientError("connect", f"cannot connect: {detail}")
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return FetchError("bad_url", f"cannot fetch this URL: {exc}")
+        return FetchError("bad_url", f"cannot fetch this URL: {detail}")
+    if isinstance(exc, httpx.RemoteProtocolError) and "buffer too long" in str(exc):
+        # h11 (under httpcore) stops at 100 KiB of unfinished status line and headers: retrying gets the same
+        return FetchError("headers_too_large", "the server sent over 100 KiB of headers")
     if isinstance(exc, httpx.DecodingError):
-        return FetchError("decoding", f"body could not be decoded: {exc}")
+        return FetchError("decoding", f"body could not be decoded: {detail}")
     if isinstance(exc, httpx.TransportError):
-        return TransientError("network", f"connection failed mid-answer: {_detail(exc)}")
-    return FetchError("http", f"{type(exc).__name__}: {exc}")
-
-
-def _proxy_error(exc: httpx.HTTPError | SOCKSError, proxy: str) -> TransientError | None:
-    """A failure of the SOCKS proxy itself, not of the host behind it; None for anything else.
-
-    Through SOCKS, a ConnectError is the proxy refusing the TCP connection,
-    unless it is the TLS handshake with the host behind the proxy failing.
-    """
-    where = f"Tor SOCKS proxy at {proxy}"
-    if isinstance(exc, SOCKSError):
-        return TransientError("proxy", f"{where} did not answer as a SOCKS5 proxy ({_detail(exc)})")
-    if isinstance(exc, httpx.ProxyError):  # a SOCKS error reply: host unreachable, refused ...
-        return TransientError("proxy", f"{where} answered with an error: {_detail(exc)}")
-    if isinstance(exc, httpx.ConnectError) and not _is_tls(exc):
-        return TransientError("proxy", f"{where} is not reachable ({_detail(exc)})")
-    return None
+        return TransientError("network", f"connection failed mid-answer: {detail}")
+    return FetchError("http", f"{type(exc).__name__}: {detail}")
 
 
 def _is_tls(exc: httpx.ConnectError) -> bool:

@@ -16,8 +16,14 @@ from typing import Literal
 
 HostState = Literal["unknown", "alive", "unreachable"]
 
-# Failures that say the host itself cannot be reached (as opposed to one URL failing).
-UNREACHABLE_KINDS = frozenset({"connect", "timeout", "network"})
+# Failures that say the host itself cannot be reached (as opposed to one URL failing,
+# or the Tor proxy being down: "proxy" is not the host's fault).
+UNREACHABLE_KINDS = frozenset({
+    "connect", "timeout", "network",
+    "socks_general_failure", "socks_network_unreachable", "socks_host_unreachable", "socks_connection_refused",
+    "socks_ttl_expired", "onion_descriptor_not_found", "onion_intro_failed", "onion_rendezvous_failed",
+    "onion_intro_timeout",
+})
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Which SOCKS proxy and which credentials a host's requests go through.
 
 Pure decisions, no I/O. A ``.onion`` host always goes through Tor; other hosts
-only when ``tor.route_all`` is set. Each host sticks to one proxy, chosen by a
+only when ``tor.route_all`` is set or the URL was found through Tor
+(``safety.found_through_tor``). Each host sticks to one proxy, chosen by a
 hash of its name, so that its circuits and connections stay on one Tor
 instance; each host gets its own SOCKS username, so Tor (IsolateSOCKSAuth, on
 by default) builds it a circuit of its own.
@@ -21,21 +22,15 @@ class Route:
     username: str | None = None
     password: str | None = None
 
-    @property
-    def proxy_url(self) -> str | None:
-        if self.proxy is None:
-            return None
-        return f"socks5://{self.username}:{self.password}@{self.proxy}"
-
 
 def is_onion(host: str) -> bool:
     return host.rstrip(".").lower().endswith(".onion")
 
 
-def route_for(host: str, proxies: list[str], route_all: bool) -> Route:
-    """The route for ``host`` given the configured proxies."""
+def route_for(host: str, proxies: list[str], route_all: bool, through_tor: bool = False) -> Route:
+    """The route for ``host`` given the configured proxies; ``through_tor`` keeps a URL found through Tor in it."""
     host = host.rstrip(".").lower()
-    if not (route_all or is_onion(host)):
+    if not (route_all or through_tor or is_onion(host)):
         return Route()
     digest = hashlib.sha256(host.encode()).hexdigest()
     proxy = proxies[int(digest[:8], 16) % len(proxies)]

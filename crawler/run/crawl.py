@@ -4,15 +4,19 @@ Listed URLs wait in their host's queue (:mod:`crawler.run.frontier`), not in
 a worker: one is started when its host has room, so a slow or dead host
 holds only its own places. Each listed URL is sniffed (image or page); a
 page's images are fetched concurrently (the fetcher enforces the overall and
-per-host limits) and its records written as one file. Every outcome, failures included, becomes a record; counts go to a
+per-host limits) and its records written as one file. An image URL carries
+its page's :class:`Origin` (found through Tor, zone limit) to its fetch, so a
+hostile page cannot route it elsewhere. Every outcome, failures included,
+becomes a record; counts go to a
 :class:`Stats` that the CLI displays. The library never prints.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.answers import ImageResponse, PageResponse
 from crawler.errors import FetchError, OutputError, internal_error
@@ -25,6 +29,7 @@ from crawler.run.frontier import Frontier, Lease
 from crawler.run.stats import Stats
 from crawler.settings import Settings
 from crawler.store.files import Store
+from crawler.zones import LISTED, Origin
 
 _IMAGE_CACHE_SIZE = 1024  # images shared by many pages (logos) are fetched once
 
@@ -37,7 +42,10 @@ class Crawl:
         self.fetcher = fetcher
         self.store = store
         self.stats = stats or Stats()
-        self._images: OrderedDict[str, asyncio.Task[ImageRecord]] = OrderedDict()
+        # Keyed by URL and origin: a URL refused or routed otherwise for one page
+        # must not be served from another page's fetch.
+        self._images: OrderedDict[tuple[str, Origin], asyncio.Task[ImageRecord]] = OrderedDict()
+        self._pages_per_host: Counter[str] = Counter()
         self._failure: OutputError | None = None
         self._failed = asyncio.Event()
 
@@ -96,10 +104,16 @@ class Crawl:
             if isinstance(response, PageResponse):
                 records = await self._page(url, response)
             else:
-                records = [self._counted(await self._image_record(url, None, response))]
+                records = [self._counted(await self._image_record(url, None, response, LISTED))]
         self._write(url, records)
 
     async def _page(self, url: str, page: PageResponse) -> list[ImageRecord]:
+        host = urlsplit(url).hostname or ""
+        self._pages_per_host[host] += 1
+        cap = self.settings.limits.max_pages_per_host
+        if self._pages_per_host[host] > cap:
+            error = FetchError("pages_per_host", f"more than {cap} listed pages on {host} (limits.max_pages_per_host)")
+            return [self._counted(error_record(url, None, error))]
         self.stats.pages += 1
         self.stats.pages_truncated += page.truncated
         self.stats.bytes_fetched += page.bytes_fetched
@@ -110,35 +124,37 @@ class Crawl:
         )
         self.stats.images_found += found.found
         self.stats.images_capped += found.capped
-        return list(await asyncio.gather(*(self._image(image_url, url) for image_url in found.image_urls)))
+        images = (self._image(image_url, url, page.found) for image_url in found.image_urls)
+        return list(await asyncio.gather(*images))
 
-    async def _image(self, url: str, page_url: str) -> ImageRecord:
-        """The record of an image URL on a page; one seen earlier in this run is not fetched again."""
-        task = self._images.get(url)
+    async def _image(self, url: str, page_url: str, origin: Origin) -> ImageRecord:
+        """The record of an image URL on a page; one seen earlier in this run (from the same origin) is not fetched again."""
+        key = (url, origin)
+        task = self._images.get(key)
         if task is not None:
-            self._images.move_to_end(url)
+            self._images.move_to_end(key)
             return self._counted(seen_again(await asyncio.shield(task), page_url))
-        task = asyncio.ensure_future(self._fetch_image(url, page_url))
-        self._images[url] = task
+        task = asyncio.ensure_future(self._fetch_image(url, page_url, origin))
+        self._images[key] = task
         while len(self._images) > _IMAGE_CACHE_SIZE:
             self._images.popitem(last=False)
         return self._counted(await task)
 
-    async def _fetch_image(self, url: str, page_url: str) -> ImageRecord:
+    async def _fetch_image(self, url: str, page_url: str, origin: Origin) -> ImageRecord:
         try:
-            return await self._image_record(url, page_url, await self.fetcher.fetch_image(url))
+            return await self._image_record(url, page_url, await self.fetcher.fetch_image(url, origin), origin)
         except FetchError as exc:
             return error_record(url, page_url, exc)
         except Exception as exc:  # a bug must cost one image, not its page
             return error_record(url, page_url, internal_error(exc))
 
-    async def _image_record(self, url: str, page_url: str | None, response: ImageResponse) -> ImageRecord:
+    async def _image_record(self, url: str, page_url: str | None, response: ImageResponse, origin: Origin) -> ImageRecord:
         """The image's record, after the follow-up ranges its format needs (if it is to be fingerprinted)."""
         settings = self.settings.fingerprint
         problem = assess(response, settings)
         if problem is not None:
             return image_record(url, page_url, response, settings, problem)
-        fetched = await fetch_follow_ups(self.fetcher, url, response, settings)
+        fetched = await fetch_follow_ups(self.fetcher, url, response, settings, origin)
         return image_record(url, page_url, response, settings, None, fetched)
 
     def _write(self, url: str, records: list[ImageRecord]) -> None:

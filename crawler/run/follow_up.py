@@ -20,15 +20,18 @@ from crawler.fingerprint.plan import Fetched, RangePolicy, Rounds
 from crawler.fingerprint.sparse import SparseBuffer
 from crawler.net.fetch import Fetcher
 from crawler.settings import FingerprintSettings
+from crawler.zones import LISTED, Origin
 
 
-async def fetch_follow_ups(fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings) -> Fetched:
+async def fetch_follow_ups(
+    fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings, origin: Origin = LISTED
+) -> Fetched:
     buffer = SparseBuffer.of(response.data, response.total_size)
     rounds = requests = fetched = 0
     plan = Rounds(buffer, RangePolicy.from_settings(settings))
     for planned in plan:
         answers = await asyncio.gather(
-            *(fetcher.fetch_range(url, start, end) for start, end in planned), return_exceptions=True
+            *(fetcher.fetch_range(url, start, end, origin) for start, end in planned), return_exceptions=True
         )
         rounds += 1
         requests += len(planned)

@@ -83,6 +83,7 @@ def worker_settings(settings: Settings, count: int, index: int) -> Settings:
             "processes": 1,
             "concurrency": share(settings.limits.concurrency, count, index),
             "per_host": share(settings.limits.per_host, count, index),
+            "max_pages_per_host": share(settings.limits.max_pages_per_host, count, index),
         }
     )
     return settings.model_copy(update={"limits": limits})

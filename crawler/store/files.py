@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 
 from crawler.errors import RETRYABLE_KINDS, OutputError
 from crawler.models import ImageRecord
+from crawler.redact import redact_url
 
 _RECORDS = TypeAdapter(list[ImageRecord])
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -44,7 +45,7 @@ class Store:
             raise OutputError(f"cannot write to the output folder {self.root}: {exc.strerror or exc}") from None
 
     def path_for(self, url: str) -> Path:
-        parts = urlsplit(url)
+        parts = urlsplit(redact_url(url))  # a folder name must not hold the URL's password
         host = _UNSAFE.sub("_", parts.netloc.lower()) or "_"
         return self.root / host / f"{hashlib.sha256(url.encode()).hexdigest()[:20]}.json"
 

@@ -252,9 +252,10 @@ def test_a_proxy_answering_host_unreachable_gives_a_clear_error(
 
     assert_fingerprinted(records, clearnet, site)
     record = listed_record(records, page)
-    assert (record["status"], record["error_kind"]) == ("error", "proxy")
+    assert (record["status"], record["error_kind"]) == ("error", "socks_host_unreachable")
     assert record["error"] == (
-        f"Tor SOCKS proxy at {proxy.address} answered with an error: Proxy Server could not connect: Host unreachable."
+        "Tor could not reach the host: the service may be offline, or Tor not connected "
+        f"({onion('gone')}: SOCKS reply 0x04 from {proxy.address})"
     )
     assert [request.host for request in proxy.requests] == [onion("gone")] * 2, "retried once (attempts = 2)"
 

@@ -6,9 +6,10 @@ ONION = "a" * 56 + ".onion"
 PROXIES = ["127.0.0.1:9050", "127.0.0.1:9150", "127.0.0.1:9250"]
 
 
-def test_clearnet_goes_direct_unless_route_all() -> None:
+def test_clearnet_goes_direct_unless_route_all_or_found_through_tor() -> None:
     assert route_for("example.com", PROXIES, route_all=False) == Route()
     assert route_for("example.com", PROXIES, route_all=True).proxy in PROXIES
+    assert route_for("example.com", PROXIES, route_all=False, through_tor=True) == route_for("example.com", PROXIES, True)
 
 
 def test_onion_host_sticks_to_one_proxy_with_its_own_credentials() -> None:
@@ -16,7 +17,7 @@ def test_onion_host_sticks_to_one_proxy_with_its_own_credentials() -> None:
     assert first == route_for(ONION.upper() + ".", PROXIES, route_all=False)
     other = route_for("b" * 56 + ".onion", PROXIES, route_all=False)
     assert first.username != other.username
-    assert first.proxy_url == f"socks5://{first.username}:{first.password}@{first.proxy}"
+    assert (first.username, first.password) != (None, None) and first.password != other.password
 
 
 def test_hosts_spread_over_the_proxies() -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from crawler.pages.urls import normalize_url, parse_url_lines, read_url_list
+from crawler.redact import redact_text, redact_url
 
 
 def test_comments_blanks_junk_and_duplicates() -> None:
@@ -49,3 +50,22 @@ def test_read_url_list_survives_bad_bytes(tmp_path: Path) -> None:
     result = read_url_list(path)
     assert result.urls == ["http://a.test/", "http://b.test/"]
     assert [r.line for r in result.rejected] == [2]
+
+
+@pytest.mark.parametrize(
+    ("url", "redacted"),
+    [
+        ("http://agent:s3cret@a.test/x?next=b@c", "http://a.test/x?next=b@c"),
+        ("https://token@a.test:8443/", "https://a.test:8443/"),
+        ("http://u:p@ss@a.test/", "http://a.test/"),  # an unencoded @ in the password: the last one ends it
+        ("postgresql://crawler:pw@db.internal:5432/index", "postgresql://db.internal:5432/index"),
+        ("http://a.test/path@with-at", "http://a.test/path@with-at"),
+    ],
+)
+def test_redact_url_drops_credentials_only(url: str, redacted: str) -> None:
+    assert redact_url(url) == redacted
+
+
+def test_redact_text_cleans_every_url_in_a_message() -> None:
+    message = "cannot connect to postgresql://me:pw@db/x after http://a:b@c.test/ failed"
+    assert redact_text(message) == "cannot connect to postgresql://db/x after http://c.test/ failed"

@@ -109,7 +109,8 @@ class Exchange:
 class FaultyServer:
     """The server: ``route(path, behaviour)``, ``url(path)``, ``stop()``."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None, delay: float = 0.0) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, delay: float = 0.0, host: str = "127.0.0.1") -> None:
+        self.host = host  # a loopback address: 127.0.0.2 plays a public server in the zone tests
         self.delay = delay  # seconds slept before each answer
         self.routes: dict[str, Behaviour] = {}
         self.prefix_routes: dict[str, Behaviour] = {}
@@ -122,7 +123,7 @@ class FaultyServer:
         self.failures: list[str] = []  # unexpected server-side errors: a bug in a behaviour
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._server = _Server(self, tls)
+        self._server = _Server(self, tls, host)
         self.port: int = self._server.server_address[1]
         self.scheme = "https" if tls else "http"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -134,7 +135,7 @@ class FaultyServer:
         return self.url(path)
 
     def url(self, path: str = "/") -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def requests_for(self, path: str) -> list[Request]:
         with self._lock:
@@ -185,10 +186,10 @@ class _Server(ThreadingMixIn, TCPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, faulty: FaultyServer, tls: ssl.SSLContext | None) -> None:
+    def __init__(self, faulty: FaultyServer, tls: ssl.SSLContext | None, host: str) -> None:
         self.faulty = faulty
         self.tls = tls
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((host, 0), _Handler)
 
     def get_request(self) -> tuple[socket.socket, object]:
         sock, address = super().get_request()

@@ -29,6 +29,7 @@ from PIL import Image
 
 from tests.support.servers import free_port
 
+
 @dataclass(frozen=True)
 class Rig:
     port: int

@@ -4,9 +4,11 @@ It speaks RFC 1928 (SOCKS5, CONNECT only) with RFC 1929 username/password
 authentication, the subset Tor's SocksPort speaks to httpx. Every CONNECT is
 recorded: the address type (a domain name arrives as ATYP 0x03; an address
 resolved by the client as 0x01 or 0x04), host, port and the credentials of
-its connection. Whatever host is asked for, the tunnel goes to one upstream
-on 127.0.0.1 (``.onion`` names resolve nowhere), so an nginx from
-``tests/servers.py`` can play every hidden service.
+its connection. The tunnel goes to the port ``routes`` names for the host, or
+else to one upstream on 127.0.0.1 (``.onion`` names resolve nowhere), so an
+nginx from ``tests/servers.py`` can play every hidden service and a second
+server a clearnet host (``tracker.test``) known only to this proxy;
+``tunnels`` counts the tunnels opened per host.
 
 For failure tests other modes misbehave on purpose: ``"refuse"`` answers
 every CONNECT with the SOCKS error ``reply`` (host unreachable by default),
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
@@ -51,12 +54,20 @@ class ConnectRequest:
 class SocksServer:
     """A SOCKS5 server on 127.0.0.1 that tunnels every CONNECT to ``127.0.0.1:upstream_port``."""
 
-    def __init__(self, upstream_port: int | None = None, mode: Mode = "forward", reply: int = HOST_UNREACHABLE) -> None:
+    def __init__(
+        self,
+        upstream_port: int | None = None,
+        mode: Mode = "forward",
+        reply: int = HOST_UNREACHABLE,
+        routes: dict[str, int] | None = None,
+    ) -> None:
         self.upstream_port = upstream_port
         self.mode = mode
         self.reply = reply  # the error code of mode "refuse"
+        self.routes = routes or {}  # host -> port on 127.0.0.1 its tunnels go to
         self.port = 0
         self._requests: list[ConnectRequest] = []
+        self._tunnels: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,6 +81,12 @@ class SocksServer:
     def requests(self) -> list[ConnectRequest]:
         with self._lock:
             return list(self._requests)
+
+    @property
+    def tunnels(self) -> Counter[str]:
+        """Host -> tunnels opened to its upstream (CONNECTs that succeeded)."""
+        with self._lock:
+            return Counter(self._tunnels)
 
     def start(self) -> SocksServer:
         ready = threading.Event()
@@ -133,16 +150,19 @@ class SocksServer:
         if self.mode == "refuse":
             writer.write(_reply(self.reply))
             return
-        await self._tunnel(reader, writer)
+        await self._tunnel(reader, writer, request.host)
 
-    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        port = self.routes.get(host, self.upstream_port)
         try:
-            if self.upstream_port is None:
+            if port is None:
                 raise ConnectionRefusedError("no upstream configured")
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
             writer.write(_reply(CONNECTION_REFUSED))
             return
+        with self._lock:
+            self._tunnels[host] += 1
         writer.write(_reply(SUCCEEDED))
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
 
