@@ -11,10 +11,9 @@ from crawler.fingerprint.layout import Layout
 from crawler.fingerprint.plan import RangePolicy, replay
 from crawler.fingerprint.ranges import clamp, plan_ranges, span, subtract
 from crawler.fingerprint.sparse import SparseBuffer
-from tests.support.corpora import SHARED_CORPUS
+from tests.support.corpora import images
 
-CORPUS = SHARED_CORPUS
-SAMPLES = [p.read_bytes()[:40000] for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.name != "README.md"]
+SAMPLES = [p.read_bytes()[:40000] for p in images()]
 MAGIC = [
     b"\xff\xd8\xff\xe1",
     b"\xff\xd8\xff\xdb",

@@ -28,7 +28,7 @@ from crawler.settings import load_settings
 from crawler.store.files import Store
 from tests.support import cli_process
 from tests.support import faulty_server as fs
-from tests.support.corpora import SHARED_CORPUS as CORPUS
+from tests.support.corpora import images
 
 TINY = {  # listed image -> its bytes, cut inside the header
     "/t/one-byte.jpg": b"\xff",
@@ -131,7 +131,7 @@ def crawl_through_proxy(server: fs.FaultyServer, urls: list[str], output: Path) 
 
 # -- properties -----------------------------------------------------------------------
 
-_HEADERS = sorted(p for p in CORPUS.rglob("*") if p.suffix.lower() in {".jpg", ".png", ".tif", ".heic", ".webp"})[::4]
+_HEADERS = images()[::4]
 _PREFIXES = [path.read_bytes()[:10240] for path in _HEADERS]
 
 

@@ -24,17 +24,17 @@ from PIL import Image
 from crawler.evaluation.edits import strip_metadata
 
 SAMPLES = {  # served name -> corpus file
-    "img/canon.jpg": "jpeg/Canon_EOS_5D.jpg",
-    "img/nikon.jpg": "jpeg/Nikon_D60.jpg",
-    "img/sony.jpg": "jpeg/Sony_DSC-P52.jpg",
+    "img/canon.jpg": "jpeg/FujiFilm_FinePixS1Pro_1.jpg",
+    "img/nikon.jpg": "jpeg/Pentax_ist_D.jpg",
+    "img/sony.jpg": "jpeg/Sony_Cybershot_3.jpg",
     "img/small.jpg": "jpeg/Issue_609.jpg",  # 12,898 bytes: under the minimum
-    "img/lazy.png": "png/Issue_280_dotnet.png",
-    "img/lazyset.jpg": "jpeg/Pentax_Optio_330.jpg",
-    "img/source.webp": "webp/Nikon_Coolpix_P7000.webp",
+    "img/lazy.png": "png/Issue_204_dotnet.png",
+    "img/lazyset.jpg": "jpeg/FujiFilm_DS-7_3.jpg",
+    "img/source.webp": "webp/HTC_Desire.webp",
     "img/og.jpg": "jpeg/Canon_PowerShot_S40_2.jpg",
     "img/linked.tif": "tiff/Issue_16.tif",
     "deep/dir/based.jpg": "jpeg/Olympus_C860L.jpg",
-    "direct.jpg": "jpeg/Kodak_DC3400.jpg",
+    "direct.jpg": "jpeg/Ricoh_DC-3Z_normal_res.jpg",
 }
 
 INDEX = """<!doctype html><html><head><title>t</title>
@@ -186,10 +186,10 @@ def test_adaptive_ranges_give_whole_file_exif_and_a_metadata_blind_content_hash(
 ) -> None:
     root = tmp_path / "site"
     root.mkdir()
-    originals = {"late.jpg": "jpeg/Nikon_D60.jpg", "pentax.jpg": "jpeg/Pentax_ist_D.jpg", "eof.heic": "heic/exif-at-eof.heic"}
+    originals = {"late.jpg": "jpeg/Pentax_ist_D.jpg", "pentax.jpg": "jpeg/FujiFilm_FinePixS1Pro_5.jpg", "eof.heic": "heic/exif-at-eof.heic"}
     for served, source in originals.items():
         shutil.copyfile(corpus / source, root / served)
-    (root / "stripped.jpg").write_bytes(strip_metadata((corpus / "jpeg/Nikon_D60.jpg").read_bytes(), "jpeg"))
+    (root / "stripped.jpg").write_bytes(strip_metadata((corpus / "jpeg/Pentax_ist_D.jpg").read_bytes(), "jpeg"))
     server = nginx_factory(root)
     (tmp_path / "urls.txt").write_text("".join(server.url(f"/{name}") + "\n" for name in [*originals, "stripped.jpg"]))
     assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0

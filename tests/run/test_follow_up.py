@@ -54,7 +54,7 @@ def record_for(data: bytes, **overrides: Any) -> Any:
 @pytest.fixture
 def late_exif_jpeg(corpus: Path) -> bytes:
     """A camera JPEG whose EXIF runs past the 10 KB prefix."""
-    data = (corpus / "jpeg" / "Nikon_D60.jpg").read_bytes()
+    data = (corpus / "jpeg" / "Pentax_ist_D.jpg").read_bytes()
     assert len(whole_file_exif(data[:10240])) < len(whole_file_exif(data))
     return data
 
