@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +74,11 @@ def run(workdir: Path, *args: str, timeout: float = 120.0) -> Finished:
     return finish(start(workdir, *args), timeout)
 
 
-def load_files(output: Path) -> dict[str, list[dict[str, object]]]:
+def load_files(output: Path) -> dict[str, list[dict[str, Any]]]:
     """Every output file (relative path -> its records); fails on a file that is not complete JSON."""
     return {str(path.relative_to(output)): json.loads(path.read_text()) for path in sorted(output.rglob("*.json"))}
+
+
+def load_records(output: Path) -> list[dict[str, Any]]:
+    """Every record of every output file, files in path order."""
+    return [record for records in load_files(output).values() for record in records]
