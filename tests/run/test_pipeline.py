@@ -15,6 +15,7 @@ from crawler.run.stats import Stats
 from crawler.store.files import Store
 from tests.support.mock_http import MockSite
 from tests.support.settings import settings
+from tests.support.sites import html_page
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 200
 
@@ -24,8 +25,7 @@ def image(total: int = len(JPEG)) -> httpx.Response:
 
 
 def page(*srcs: str) -> httpx.Response:
-    body = "<html><body>" + "".join(f'<img src="{src}">' for src in srcs) + "</body></html>"
-    return httpx.Response(200, text=body, headers={"Content-Type": "text/html"})
+    return httpx.Response(200, content=html_page(*srcs), headers={"Content-Type": "text/html"})
 
 
 def crawl(tmp_path: Path, site: MockSite, urls: list[str], **overrides: object) -> Stats:
@@ -101,7 +101,7 @@ def test_small_and_unknown_size_images(tmp_path: Path) -> None:
     assert (small["status"], small["error_kind"], small["image_size"]) == ("skipped", "too_small", 15000)
     assert small["sha256_first_10240_bytes"] is None
     assert (unknown["status"], unknown["image_size"]) == ("ok", None)
-    assert (stats.skipped, stats.fingerprinted, stats.bytes_fetched) == (1, 1, 20480 + len(b"<html><body>") + 0 + len('<img src="/small.jpg"><img src="/unknown.jpg"></body></html>'))
+    assert (stats.skipped, stats.fingerprinted, stats.bytes_fetched) == (1, 1, 20480 + len(html_page("/small.jpg", "/unknown.jpg")))
 
 
 def test_a_bug_costs_one_url_not_the_run(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Sites made of corpus images for a server to serve, and the check that a record fingerprints what was served.
+"""Sites for a server to serve (corpus images, pages), and the check that a record fingerprints what was served.
 
 The integration tests (plain crawl, Tor routing, faults) serve real images
 and compare each record with the bytes served; the comparison is computed
@@ -25,6 +25,12 @@ def build_site(root: Path, corpus: Path, images: Mapping[str, str], pages: Mappi
         (root / served).parent.mkdir(parents=True, exist_ok=True)
         (root / served).write_text(html)
     return root
+
+
+def html_page(*srcs: str, filler: int = 0) -> bytes:
+    """An HTML page showing these images, padded with ``filler`` spaces before its end."""
+    tags = "".join(f'<img src="{src}">\n' for src in srcs)
+    return f"<!doctype html><html><body>{tags}".encode() + b" " * filler + b"</body></html>"
 
 
 def assert_fingerprinted(record: Mapping[str, Any], data: bytes, size: int | None) -> None:
