@@ -1,4 +1,4 @@
-"""Shared fixtures: the real sample corpus and real servers on loopback."""
+"""Shared fixtures: the real sample images and real servers on loopback."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.corpora import SHARED_CORPUS
+from tests.support.corpora import CORPUS
 from tests.support.servers import Nginx
-
-CORPUS = SHARED_CORPUS
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the sample corpus is missing: expected {CORPUS} beside the checkout")
+    """The images the tests read: ``../shared/corpus`` when present, else ``tests/samples``."""
     return CORPUS
 
 

@@ -13,10 +13,8 @@ from PIL import Image, ImageDraw
 from crawler.evaluation.harness import VariantOptions, evaluate
 from crawler.evaluation.hashing import HashParams
 from crawler.fingerprint.plan import replay
-from tests.support.corpora import SHARED_CORPUS
 from tests.support.variant_corpus import encode
 
-SHARED_JPEGS = SHARED_CORPUS / "jpeg"
 # The eight smallest camera JPEGs of at least 20,480 bytes: the first four carry an EXIF thumbnail.
 WITH_THUMBNAIL = ("Sony_Cybershot_3", "FujiFilm_FinePixS1Pro_1", "FujiFilm_FinePixS1Pro_5", "Olympus_C860L")
 WITHOUT_THUMBNAIL = ("Photoshop_4", "Sony_Cybershot_7", "FujiFilm_DS-7_3", "Ricoh_DC-3Z_normal_res")
@@ -50,11 +48,10 @@ def test_k_sweep_counts_pictures_that_share_their_top_rows(tmp_path: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def shared_jpegs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert SHARED_JPEGS.is_dir(), f"the shared corpus is expected at {SHARED_JPEGS}"
+def shared_jpegs(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
     root = tmp_path_factory.mktemp("camera")
-    for name in WITH_THUMBNAIL + WITHOUT_THUMBNAIL:
-        shutil.copy(SHARED_JPEGS / f"{name}.jpg", root / f"{name}.jpg")
+    for name in WITH_THUMBNAIL + WITHOUT_THUMBNAIL:  # all in tests/samples too
+        shutil.copy(corpus / "jpeg" / f"{name}.jpg", root / f"{name}.jpg")
     return root
 
 

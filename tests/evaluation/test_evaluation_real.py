@@ -1,4 +1,4 @@
-"""The harness on real camera images from the shared corpus (``shared/corpus`` beside the repo)."""
+"""The harness on real camera images: the full corpus beside the checkout, or the samples in tests/samples."""
 
 from __future__ import annotations
 
@@ -9,25 +9,19 @@ import pytest
 
 from crawler.evaluation.harness import Evaluation, evaluate
 from crawler.evaluation.hashing import HashParams
-from tests.support.corpora import SHARED_CORPUS
+from tests.support.corpora import full_corpus, images
 
-SHARED = SHARED_CORPUS
 MIN_SIZE = HashParams().min_image_bytes
 
 
 @pytest.fixture(scope="module")
-def shared() -> Path:
-    assert SHARED.is_dir(), f"the shared corpus is expected at {SHARED} (clone shared/ beside the repo)"
-    return SHARED
+def whole(corpus: Path) -> Evaluation:
+    return evaluate(corpus, HashParams(), workers=2)
 
 
-@pytest.fixture(scope="module")
-def whole(shared: Path) -> Evaluation:
-    return evaluate(shared, HashParams(), workers=2)
-
-
-def test_every_file_is_accounted_for(shared: Path, whole: Evaluation) -> None:
-    files = sorted(p.relative_to(shared).as_posix() for p in shared.rglob("*") if p.is_file())
+def test_every_file_is_accounted_for(corpus: Path, whole: Evaluation) -> None:
+    files = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*") if p.is_file())
+    assert files
     inventory = whole.inventory
     accounted = [r.path for r in inventory.images + inventory.small] + inventory.non_image + inventory.empty
     assert sorted(accounted) == files
@@ -38,6 +32,7 @@ def test_every_file_is_accounted_for(shared: Path, whole: Evaluation) -> None:
 
 
 def test_no_prefix_false_positive_on_distinct_camera_images(whole: Evaluation) -> None:
+    full_corpus()  # the rule-of-three bound means something over 71 images' pairs, not over a few samples
     assert whole.true_groups == []
     for method in ("prefix_sha256_10240", "prefix_sha256_10240+size"):
         m = whole.methods[method]
@@ -45,8 +40,8 @@ def test_no_prefix_false_positive_on_distinct_camera_images(whole: Evaluation) -
         assert m.false_positive_rate_upper_95 == pytest.approx(3 / m.non_duplicate_pairs, rel=0.01)
 
 
-def test_planted_copies_of_real_jpegs_are_found(shared: Path, tmp_path: Path) -> None:
-    jpegs = sorted(p for p in (shared / "jpeg").glob("*.jpg") if p.stat().st_size >= MIN_SIZE)
+def test_planted_copies_of_real_jpegs_are_found(tmp_path: Path) -> None:
+    jpegs = [p for p in images("jpeg") if p.stat().st_size >= MIN_SIZE]
     for source in jpegs:
         shutil.copy(source, tmp_path / f"breed_a__{source.name}")
     (tmp_path / "breed_b").mkdir()

@@ -27,10 +27,8 @@ from crawler.evaluation.hashing import HashParams
 from crawler.evaluation.robustness import KindScore
 from crawler.fingerprint.plan import RangePolicy, replay
 from tests.support import variant_corpus as corpus
-from tests.support.corpora import SHARED_CORPUS
 
 PARAMS = HashParams()
-SHARED = SHARED_CORPUS
 PREFIX, PREFIX_SIZE, CONTENT, PHASH = (
     "prefix_sha256_10240", "prefix_sha256_10240+size", "content_sha256", "perceptual_hash<=8",
 )

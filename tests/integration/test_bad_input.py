@@ -19,8 +19,9 @@ import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawler.answers import ImageResponse
 from crawler.fingerprint.compute import fingerprint
-from crawler.net.fetch import Fetcher, ImageResponse
+from crawler.net.fetch import Fetcher
 from crawler.pages.urls import parse_url_lines, read_url_list
 from crawler.records import assess, image_record
 from crawler.run.crawl import Crawl
@@ -28,7 +29,7 @@ from crawler.settings import load_settings
 from crawler.store.files import Store
 from tests.support import cli_process
 from tests.support import faulty_server as fs
-from tests.support.corpora import SHARED_CORPUS as CORPUS
+from tests.support.corpora import images
 
 TINY = {  # listed image -> its bytes, cut inside the header
     "/t/one-byte.jpg": b"\xff",
@@ -81,7 +82,7 @@ def test_junk_lines_duplicates_and_truncated_images_through_the_cli(tmp_path: Pa
     assert server.hits["/dup.html"] == 1
     assert f"{1 + len(TINY) + 1} ({1 + len(TINY) + 1} done now" in result.stderr
 
-    records = {r["url"]: r for records in cli_process.load_files(tmp_path / "out").values() for r in records}
+    records = {r["url"]: r for r in cli_process.load_records(tmp_path / "out")}
     for path, data in TINY.items():
         record = records[server.url(path)]
         assert (record["status"], record["image_size"], record["bytes_fetched"]) == ("ok", len(data), len(data)), record
@@ -135,7 +136,7 @@ def crawl_through_proxy(server: fs.FaultyServer, urls: list[str], output: Path) 
 
 # -- properties -----------------------------------------------------------------------
 
-_HEADERS = sorted(p for p in CORPUS.rglob("*") if p.suffix.lower() in {".jpg", ".png", ".tif", ".heic", ".webp"})[::4]
+_HEADERS = images()[::4]
 _PREFIXES = [path.read_bytes()[:10240] for path in _HEADERS]
 
 

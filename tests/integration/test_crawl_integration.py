@@ -1,7 +1,7 @@
 """The real CLI against nginx on loopback, checked against the files themselves.
 
-Every expected value is computed here from the served files, independently
-of the crawler's code: sizes from the file system, hashes with hashlib, the
+Every expected value is computed from the served files (here and in
+``tests/support/sites.py``), independently of the crawler's code: sizes from the file system, hashes with hashlib, the
 sample offset from its documented rule, ETags from nginx's documented
 mtime-size format, EXIF with Pillow.
 """
@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import os
-import shutil
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import exifread
@@ -22,19 +18,22 @@ import pytest
 from PIL import Image
 
 from crawler.evaluation.edits import strip_metadata
+from tests.support import cli_process
+from tests.support.servers import Nginx
+from tests.support.sites import assert_fingerprinted, build_site
 
-SAMPLES = {  # served name -> corpus file
-    "img/canon.jpg": "jpeg/Canon_EOS_5D.jpg",
-    "img/nikon.jpg": "jpeg/Nikon_D60.jpg",
-    "img/sony.jpg": "jpeg/Sony_DSC-P52.jpg",
+IMAGES = {  # served name -> corpus file
+    "img/canon.jpg": "jpeg/FujiFilm_FinePixS1Pro_1.jpg",
+    "img/nikon.jpg": "jpeg/Pentax_ist_D.jpg",
+    "img/sony.jpg": "jpeg/Sony_Cybershot_3.jpg",
     "img/small.jpg": "jpeg/Issue_609.jpg",  # 12,898 bytes: under the minimum
-    "img/lazy.png": "png/Issue_280_dotnet.png",
-    "img/lazyset.jpg": "jpeg/Pentax_Optio_330.jpg",
-    "img/source.webp": "webp/Nikon_Coolpix_P7000.webp",
+    "img/lazy.png": "png/Issue_204_dotnet.png",
+    "img/lazyset.jpg": "jpeg/FujiFilm_DS-7_3.jpg",
+    "img/source.webp": "webp/HTC_Desire.webp",
     "img/og.jpg": "jpeg/Canon_PowerShot_S40_2.jpg",
     "img/linked.tif": "tiff/Issue_16.tif",
     "deep/dir/based.jpg": "jpeg/Olympus_C860L.jpg",
-    "direct.jpg": "jpeg/Kodak_DC3400.jpg",
+    "direct.jpg": "jpeg/Ricoh_DC-3Z_normal_res.jpg",
 }
 
 INDEX = """<!doctype html><html><head><title>t</title>
@@ -54,43 +53,21 @@ BASED = '<html><head><base href="/deep/dir/"></head><body><img src="based.jpg"><
 
 @pytest.fixture
 def site(tmp_path: Path, corpus: Path) -> Path:
-    root = tmp_path / "site"
-    for served, source in SAMPLES.items():
-        (root / served).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(corpus / source, root / served)
-    (root / "index.html").write_text(INDEX)
-    (root / "based.html").write_text(BASED)
-    return root
-
-
-def run_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=120,
-    )
-
-
-def load_records(output: Path) -> list[dict[str, object]]:
-    return [record for path in sorted(output.rglob("*.json")) for record in json.loads(path.read_text())]
+    return build_site(tmp_path / "site", corpus, IMAGES, {"index.html": INDEX, "based.html": BASED})
 
 
 def expected_fields(path: Path) -> dict[str, object]:
-    data = path.read_bytes()
-    digest = hashlib.sha256(data[:10240]).hexdigest()
-    offset = int(digest[:16], 16) % (10240 - 128 + 1)
+    """What a record says beyond the fingerprint: the sample offset by its documented rule, nginx's ETag."""
+    digest = hashlib.sha256(path.read_bytes()[:10240]).hexdigest()
     stat = path.stat()
     return {
-        "image_size": len(data),
-        "sha256_first_10240_bytes": digest,
-        "sample_offset": offset,
-        "random_128_bytes_sample_start": data[offset : offset + 128].hex(),
+        "sample_offset": int(digest[:16], 16) % (10240 - 128 + 1),
         "etag": f"{int(stat.st_mtime):x}-{stat.st_size:x}",
         "etag_raw": f'"{int(stat.st_mtime):x}-{stat.st_size:x}"',
     }
 
 
-def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_factory) -> None:
+def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_factory: Callable[..., Nginx]) -> None:
     server = nginx_factory(site)
     urls = tmp_path / "urls.txt"
     urls.write_text(
@@ -101,20 +78,21 @@ def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_
         f"{server.url('/index.html')}#same-page\n"
         f"{server.url('/direct.jpg')}\n"
     )
-    result = run_cli(tmp_path, "crawl", str(urls), "--output", "out", "--no-progress")
+    result = cli_process.run(tmp_path, "crawl", str(urls), "--output", "out", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "urls.txt:4: skipped 'this is not a url'" in result.stderr
     assert "1 duplicate line(s)" in result.stderr
 
-    records = load_records(tmp_path / "out")
+    records = cli_process.load_records(tmp_path / "out")
     by_url = {str(r["url"]).removeprefix(server.url("")): r for r in records}
-    fingerprinted = set(SAMPLES) - {"img/small.jpg"}
-    assert set(by_url) == {"/" + name for name in SAMPLES} | {"/img/missing.jpg"}
+    fingerprinted = set(IMAGES) - {"img/small.jpg"}
+    assert set(by_url) == {"/" + name for name in IMAGES} | {"/img/missing.jpg"}
     assert len(records) == len(by_url), "an image was recorded twice"
 
     for name in fingerprinted:
         record = by_url["/" + name]
-        assert record["status"] == "ok", record
+        data = (site / name).read_bytes()
+        assert_fingerprinted(record, data, len(data))
         for key, value in expected_fields(site / name).items():
             assert record[key] == value, (name, key)
         served = [line.split() for line in server.access_log() if line.split()[1] == "/" + name]
@@ -134,11 +112,11 @@ def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_
     assert {by_url["/img/canon.jpg"]["format"], by_url["/img/lazy.png"]["format"]} == {"jpeg", "png"}
 
 
-def test_exif_matches_pillow(tmp_path: Path, site: Path, nginx_factory) -> None:
+def test_exif_matches_pillow(tmp_path: Path, site: Path, nginx_factory: Callable[..., Nginx]) -> None:
     server = nginx_factory(site)
     (tmp_path / "urls.txt").write_text(server.url("/img/canon.jpg") + "\n" + server.url("/img/og.jpg") + "\n")
-    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
-    for record in load_records(tmp_path / "out"):
+    assert cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    for record in cli_process.load_records(tmp_path / "out"):
         name = str(record["url"]).rsplit("/img/", 1)[1]
         with Image.open(site / "img" / name) as image:
             exif = image.getexif()
@@ -149,10 +127,10 @@ def test_exif_matches_pillow(tmp_path: Path, site: Path, nginx_factory) -> None:
         assert exif_tags["EXIF DateTimeOriginal"] == str(exif.get_ifd(0x8769)[0x9003])
 
 
-def test_bytes_on_the_wire_stay_near_the_prefix(tmp_path: Path, site: Path, nginx_factory) -> None:
+def test_bytes_on_the_wire_stay_near_the_prefix(tmp_path: Path, site: Path, nginx_factory: Callable[..., Nginx]) -> None:
     server = nginx_factory(site)
     (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n")
-    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    assert cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
     images = [line.split() for line in server.access_log() if "/img/" in line]
     assert images, "no image request reached nginx"
     first: set[str] = set()
@@ -171,7 +149,7 @@ def test_bytes_on_the_wire_stay_near_the_prefix(tmp_path: Path, site: Path, ngin
     assert not any(line.startswith("HEAD ") for line in server.access_log())
 
 
-def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory) -> None:
+def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory: Callable[..., Nginx]) -> None:
     """A prefix read to the end of its 206 leaves the connection reusable.
 
     The first request goes to a host not heard from yet (a probe, on a
@@ -180,8 +158,8 @@ def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory) -> No
     server = nginx_factory(site)
     (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n" + server.url("/direct.jpg") + "\n")
     (tmp_path / "one-probe.toml").write_text("[limits]\ndead_host_failures = 1\n")  # one probe at a time
-    result = run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress", "--concurrency", "1",
-                     "--settings", "one-probe.toml")
+    result = cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress", "--concurrency", "1",
+                             "--settings", "one-probe.toml")
     assert result.returncode == 0
     log = server.access_log()
     connections = [line.split()[7] for line in log]  # $connection
@@ -190,18 +168,15 @@ def test_connections_are_reused(tmp_path: Path, site: Path, nginx_factory) -> No
 
 
 def test_adaptive_ranges_give_whole_file_exif_and_a_metadata_blind_content_hash(
-    tmp_path: Path, corpus: Path, nginx_factory
+    tmp_path: Path, corpus: Path, nginx_factory: Callable[..., Nginx]
 ) -> None:
-    root = tmp_path / "site"
-    root.mkdir()
-    originals = {"late.jpg": "jpeg/Nikon_D60.jpg", "pentax.jpg": "jpeg/Pentax_ist_D.jpg", "eof.heic": "heic/exif-at-eof.heic"}
-    for served, source in originals.items():
-        shutil.copyfile(corpus / source, root / served)
-    (root / "stripped.jpg").write_bytes(strip_metadata((corpus / "jpeg/Nikon_D60.jpg").read_bytes(), "jpeg"))
+    originals = {"late.jpg": "jpeg/Pentax_ist_D.jpg", "pentax.jpg": "jpeg/FujiFilm_FinePixS1Pro_5.jpg", "eof.heic": "heic/exif-at-eof.heic"}
+    root = build_site(tmp_path / "site", corpus, originals, {})
+    (root / "stripped.jpg").write_bytes(strip_metadata((corpus / "jpeg/Pentax_ist_D.jpg").read_bytes(), "jpeg"))
     server = nginx_factory(root)
     (tmp_path / "urls.txt").write_text("".join(server.url(f"/{name}") + "\n" for name in [*originals, "stripped.jpg"]))
-    assert run_cli(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
-    by_name = {str(r["url"]).rsplit("/", 1)[1]: r for r in load_records(tmp_path / "out")}
+    assert cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress").returncode == 0
+    by_name = {str(r["url"]).rsplit("/", 1)[1]: r for r in cli_process.load_records(tmp_path / "out")}
     for served in originals:
         data = (root / served).read_bytes()
         whole = exifread.process_file(io.BytesIO(data), details=False)

@@ -74,9 +74,9 @@ def padded(head: bytes, size: int = 30_000) -> bytes:
 
 def malformed(corpus: Path) -> dict[str, tuple[bytes, str]]:
     """Served name -> (bytes, sniffed format) of images with truncated or lying headers."""
-    jpeg = (corpus / "jpeg/Canon_EOS_5D.jpg").read_bytes()
+    jpeg = (corpus / "jpeg/FujiFilm_FinePixS1Pro_1.jpg").read_bytes()
     tiff = (corpus / "tiff/Issue_16.tif").read_bytes()
-    heic = (corpus / "heic/IMG_2927.HEIC").read_bytes()  # major brand heic (cheers_*.heic says mif1: "heif")
+    heic = (corpus / "heic/exif-at-eof.heic").read_bytes()  # major brand heic (cheers_*.heic says mif1: "heif")
     png = (corpus / "png/Issue_204_dotnet.png").read_bytes()
     exif_loop = b"MM\x00*\x00\x00\x00\x08" + b"\x00\x02" + b"\x01\x0f\x00\x02\xff\xff\xff\xff\x00\x00\x00\x08" * 2 + b"\x00\x00\x00\x08"
     return {
@@ -120,8 +120,8 @@ class Run:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[Run]:
     workdir = tmp_path_factory.mktemp("faults")
-    good = (corpus / "jpeg/Canon_EOS_5D.jpg").read_bytes()
-    other = (corpus / "jpeg/Nikon_D60.jpg").read_bytes()
+    good = (corpus / "jpeg/FujiFilm_FinePixS1Pro_1.jpg").read_bytes()
+    other = (corpus / "jpeg/Pentax_ist_D.jpg").read_bytes()
     broken = malformed(corpus)
     server = fs.FaultyServer()
     tls_server = fs.FaultyServer(tls=fs.self_signed_context(workdir))

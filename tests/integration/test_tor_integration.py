@@ -37,9 +37,9 @@ from tests.support.servers import Nginx, free_port
 from tests.support.socks_server import ATYP_DOMAIN, ATYP_IPV4, Mode, SocksServer
 
 IMAGES = {  # served name -> corpus file
-    "img/canon.jpg": "jpeg/Canon_EOS_5D.jpg",
-    "img/nikon.jpg": "jpeg/Nikon_D60.jpg",
-    "img/sony.jpg": "jpeg/Sony_DSC-P52.jpg",
+    "img/canon.jpg": "jpeg/FujiFilm_FinePixS1Pro_1.jpg",
+    "img/nikon.jpg": "jpeg/Pentax_ist_D.jpg",
+    "img/sony.jpg": "jpeg/Sony_Cybershot_3.jpg",
 }
 INDEX = '<html><body><img src="img/canon.jpg"><img srcset="img/nikon.jpg 1x, img/sony.jpg 2x"></body></html>'
 

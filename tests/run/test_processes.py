@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 from crawler.run.processes import deal, process_count, share, worker_settings
 from crawler.run.stats import Stats, total
 from crawler.settings import Settings
+from tests.support.settings import settings
 
 
-def settings(**limits: int) -> Settings:
-    return Settings.model_validate({"limits": limits})
+def limits(**values: int) -> Settings:
+    """The default settings with these ``[limits]``."""
+    return settings(**{f"limits.{key}": value for key, value in values.items()})
 
 
 def test_each_hosts_urls_are_dealt_round_robin_and_each_host_starts_on_the_next_shard() -> None:
@@ -52,18 +54,18 @@ def test_shares_add_up_to_the_total_and_differ_by_at_most_one(whole: int, count:
 
 
 def test_each_worker_gets_its_share_of_concurrency_and_per_host_and_one_process() -> None:
-    given_settings = settings(concurrency=65, per_host=5, processes=2)
+    given_settings = limits(concurrency=65, per_host=5, processes=2)
     workers = [worker_settings(given_settings, 2, index).limits for index in range(2)]
     assert [(w.concurrency, w.per_host, w.processes) for w in workers] == [(33, 3, 1), (32, 2, 1)]
     assert workers[0].max_page_bytes == given_settings.limits.max_page_bytes
 
 
 def test_never_more_processes_than_per_host_concurrency_or_urls_allow() -> None:
-    assert process_count(settings(processes=8, per_host=6, concurrency=32), 100) == 6
-    assert process_count(settings(processes=8, per_host=64, concurrency=4), 100) == 4
-    assert process_count(settings(processes=8, per_host=64, concurrency=64), 3) == 3
-    assert process_count(settings(processes=8), 0) == 1
-    assert process_count(settings(processes=1, per_host=64, concurrency=64), 100) == 1
+    assert process_count(limits(processes=8, per_host=6, concurrency=32), 100) == 6
+    assert process_count(limits(processes=8, per_host=64, concurrency=4), 100) == 4
+    assert process_count(limits(processes=8, per_host=64, concurrency=64), 3) == 3
+    assert process_count(limits(processes=8), 0) == 1
+    assert process_count(limits(processes=1, per_host=64, concurrency=64), 100) == 1
 
 
 def test_counts_of_workers_are_summed_error_kinds_included() -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,6 +77,11 @@ def run(workdir: Path, *args: str, timeout: float = 120.0, wrapper: Sequence[str
     return finish(start(workdir, *args, wrapper=wrapper), timeout)
 
 
-def load_files(output: Path) -> dict[str, list[dict[str, object]]]:
+def load_files(output: Path) -> dict[str, list[dict[str, Any]]]:
     """Every output file (relative path -> its records); fails on a file that is not complete JSON."""
     return {str(path.relative_to(output)): json.loads(path.read_text()) for path in sorted(output.rglob("*.json"))}
+
+
+def load_records(output: Path) -> list[dict[str, Any]]:
+    """Every record of every output file, files in path order."""
+    return [record for records in load_files(output).values() for record in records]
