@@ -15,7 +15,6 @@ with hashlib from the served bytes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import struct
 import tracemalloc
 from collections.abc import Iterator
@@ -25,11 +24,13 @@ from typing import Any
 
 import pytest
 
-from crawler.net.fetch import Fetcher, PageResponse
+from crawler.answers import PageResponse
+from crawler.net.fetch import Fetcher
 from crawler.settings import load_settings
 from crawler.store.files import Store
 from tests.support import cli_process
 from tests.support import faulty_server as fs
+from tests.support.sites import assert_fingerprinted, html_page
 
 PREFIX = 10240
 HUGE = 50 * 1024 * 1024
@@ -63,9 +64,6 @@ max_retry_after = 5.0
 """
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data[:PREFIX]).hexdigest()
-
 
 def padded(head: bytes, size: int = 30_000) -> bytes:
     """``head`` followed by filler: a file whose header is broken but that is big enough to fingerprint."""
@@ -93,10 +91,6 @@ def malformed(corpus: Path) -> dict[str, tuple[bytes, str]]:
         "heic-cut.heic": (padded(heic[:2000]), "heic"),
     }
 
-
-def page(*srcs: str, filler: int = 0) -> bytes:
-    tags = "".join(f'<img src="{src}">\n' for src in srcs)
-    return f"<!doctype html><html><body>{tags}".encode() + b" " * filler + b"</body></html>"
 
 
 @dataclass
@@ -143,7 +137,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[Run]
 def serve(server: fs.FaultyServer, good: bytes, other: bytes, broken: dict[str, tuple[bytes, str]]) -> list[str]:
     """Set up every fault's path; returns the URLs to list, in order."""
     route = server.route
-    lying_html = page("/x.jpg", filler=30_000)
+    lying_html = html_page("/x.jpg", filler=30_000)
     route("/img/good.jpg", fs.static(good, etag='"good-1"'))
     route("/img/login.jpg", fs.html(b"<!doctype html><html><body>log in first</body></html>"))
     route("/img/lying.jpg", fs.static(lying_html, content_type="image/jpeg"))
@@ -154,10 +148,10 @@ def serve(server: fs.FaultyServer, good: bytes, other: bytes, broken: dict[str, 
     route("/many/", fs.static(other))
     for name, (data, _format) in broken.items():
         route(f"/broken/{name}", fs.static(data, content_type="image/" + name.rsplit(".", 1)[1]))
-    bomb = fs.gzip_bomb(page("/img/bomb.jpg"), BOMB_DECODED)
-    big = page("/img/early.jpg", filler=CAP_PAGE + 65536) + b'<img src="/img/late.jpg">'
+    bomb = fs.gzip_bomb(html_page("/img/bomb.jpg"), BOMB_DECODED)
+    big = html_page("/img/early.jpg", filler=CAP_PAGE + 65536) + b'<img src="/img/late.jpg">'
     return [
-        route("/good.html", fs.static(page("/img/good.jpg", "/img/login.jpg", "/img/lying.jpg", "/img/huge-too.jpg"), "text/html")),
+        route("/good.html", fs.static(html_page("/img/good.jpg", "/img/login.jpg", "/img/lying.jpg", "/img/huge-too.jpg"), "text/html")),
         route("/huge.jpg", fs.ignore_range(good[:65536], HUGE)),
         route("/wrong-range.jpg", fs.partial(good, f"bytes 100-10339/{len(good)}")),
         route("/no-range.jpg", fs.partial(good, None)),
@@ -170,17 +164,11 @@ def serve(server: fs.FaultyServer, good: bytes, other: bytes, broken: dict[str, 
         route("/loop", fs.redirect("/loop")),
         route("/big.html", fs.static(big, "text/html")),
         route("/bomb.html", fs.gzipped(bomb)),
-        route("/many.html", fs.html(page(*(f"/many/{i}.jpg" for i in range(MANY))))),
-        route("/broken.html", fs.static(page(*(f"/broken/{name}" for name in broken)), "text/html")),
+        route("/many.html", fs.html(html_page(*(f"/many/{i}.jpg" for i in range(MANY))))),
+        route("/broken.html", fs.static(html_page(*(f"/broken/{name}" for name in broken)), "text/html")),
         route("/direct.jpg", fs.static(other)),
     ]
 
-
-def assert_fingerprinted(record: dict[str, Any], data: bytes, size: int | None) -> None:
-    assert (record["status"], record["error_kind"], record["image_size"]) == ("ok", None, size), record
-    assert record["sha256_first_10240_bytes"] == sha(data)
-    offset = record["sample_offset"]
-    assert record["random_128_bytes_sample_start"] == data[offset : offset + 128].hex()
 
 
 def assert_error(record: dict[str, Any], kind: str) -> None:
@@ -335,7 +323,7 @@ def test_gzip_bomb_memory_and_decoded_bytes() -> None:
     """In-process, traced: the bomb is decoded up to the cap and no further."""
     server = fs.FaultyServer()
     try:
-        url = server.route("/bomb.html", fs.gzipped(fs.gzip_bomb(page("/a.jpg"), BOMB_DECODED)))
+        url = server.route("/bomb.html", fs.gzipped(fs.gzip_bomb(html_page("/a.jpg"), BOMB_DECODED)))
         settings = load_settings(None, {"limits.max_page_bytes": CAP_PAGE})
 
         async def fetch() -> PageResponse:
@@ -353,7 +341,7 @@ def test_gzip_bomb_memory_and_decoded_bytes() -> None:
     finally:
         server.stop()
     assert (len(response.body), response.truncated) == (CAP_PAGE, True)
-    assert response.body.startswith(page("/a.jpg")[:-len(b"</body></html>")])
+    assert response.body.startswith(html_page("/a.jpg")[:-len(b"</body></html>")])
     assert response.bytes_fetched <= 2 * 64 * 1024, "read on past what the cap needed"
     assert peak < 4 * CAP_PAGE + 4 * 1024 * 1024, peak
 
@@ -374,7 +362,7 @@ def test_image_urls_that_answer_html_are_not_images(run: Run) -> None:
     assert login["content_type"] == "text/html; charset=utf-8"
     lying = run.record("/img/lying.jpg")
     assert_error(lying, "not_image")
-    assert (lying["content_type"], lying["image_size"]) == ("image/jpeg", len(page("/x.jpg", filler=30_000)))
+    assert (lying["content_type"], lying["image_size"]) == ("image/jpeg", len(html_page("/x.jpg", filler=30_000)))
 
 
 # -- malformed images ---------------------------------------------------------------------

@@ -17,10 +17,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,7 +29,9 @@ from crawler.errors import FetchError
 from crawler.net.fetch import Fetcher
 from crawler.net.tor import route_for
 from crawler.settings import load_settings
+from tests.support import cli_process, sites
 from tests.support.servers import Nginx, free_port
+from tests.support.sites import build_site
 from tests.support.socks_server import ATYP_DOMAIN, ATYP_IPV4, Mode, SocksServer
 
 IMAGES = {  # served name -> corpus file
@@ -55,12 +53,7 @@ def onion(seed: str) -> str:
 
 @pytest.fixture
 def site(tmp_path: Path, corpus: Path) -> Path:
-    root = tmp_path / "site"
-    (root / "img").mkdir(parents=True)
-    for served, source in IMAGES.items():
-        shutil.copyfile(corpus / source, root / served)
-    (root / "index.html").write_text(INDEX)
-    return root
+    return build_site(tmp_path / "site", corpus, IMAGES, {"index.html": INDEX})
 
 
 @pytest.fixture
@@ -94,13 +87,10 @@ def crawl(workdir: Path, urls: list[str], proxies: list[str], route_all: bool = 
         "[retries]\nattempts = 2\nbackoff = 0.0\n"
     )
     (workdir / "urls.txt").write_text("".join(url + "\n" for url in urls))
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    result = subprocess.run(
-        [sys.executable, "-m", "crawler", "--settings", str(settings), "crawl", "urls.txt", "-o", output, "--no-progress"],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=60,
-    )
+    result = cli_process.run(workdir, "--settings", str(settings), "crawl", "urls.txt", "-o", output, "--no-progress",
+                             timeout=60)
     assert result.returncode == 0, result.stderr
-    return [record for path in sorted((workdir / output).rglob("*.json")) for record in json.loads(path.read_text())]
+    return cli_process.load_records(workdir / output)
 
 
 def page_records(records: list[Record], page_url: str) -> dict[str, Record]:
@@ -115,9 +105,7 @@ def assert_fingerprinted(records: list[Record], page_url: str, site: Path) -> No
     assert set(found) == set(IMAGES), found
     for name, record in found.items():
         data = (site / name).read_bytes()
-        assert record["status"] == "ok", record
-        assert record["image_size"] == len(data)
-        assert record["sha256_first_10240_bytes"] == hashlib.sha256(data[:10240]).hexdigest()
+        sites.assert_fingerprinted(record, data, len(data))
 
 
 def listed_record(records: list[Record], url: str) -> Record:
