@@ -54,7 +54,7 @@ def huge_headers(exchange: fs.Exchange) -> None:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[Run]:
     workdir = tmp_path_factory.mktemp("caps")
-    jpeg = (corpus / "jpeg/Canon_EOS_5D.jpg").read_bytes()
+    jpeg = (corpus / "jpeg/FujiFilm_FinePixS1Pro_1.jpg").read_bytes()
     server = fs.FaultyServer()
     try:
         server.route("/headers.jpg", huge_headers)

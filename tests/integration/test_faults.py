@@ -255,7 +255,7 @@ def test_a_trickling_server_is_cut_by_the_total_timeout_on_every_attempt(
 ) -> None:
     server = fs.FaultyServer()
     try:
-        url = server.route("/trickle.jpg", fs.trickle((corpus / "jpeg/Canon_EOS_5D.jpg").read_bytes()))
+        url = server.route("/trickle.jpg", fs.trickle((corpus / "jpeg/FujiFilm_FinePixS1Pro_1.jpg").read_bytes()))
         (tmp_path / "urls.txt").write_text(url + "\n")
         (tmp_path / "settings.toml").write_text(SETTINGS.replace(f"total = {TOTAL_TIMEOUT}", f"total = {TRICKLE_TIMEOUT}"))
         result = cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress")

@@ -64,7 +64,7 @@ asyncio.base_events.BaseEventLoop.getaddrinfo = loop_getaddrinfo
 
 @pytest.fixture
 def jpeg(corpus: Path) -> bytes:
-    return (corpus / "jpeg/Canon_EOS_5D.jpg").read_bytes()
+    return (corpus / "jpeg/FujiFilm_FinePixS1Pro_1.jpg").read_bytes()
 
 
 @pytest.fixture

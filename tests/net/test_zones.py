@@ -66,7 +66,7 @@ def test_origin_of_found_urls() -> None:
 
 @pytest.fixture
 def corpus_jpeg(corpus: Path) -> bytes:
-    return (corpus / "jpeg/Canon_EOS_5D.jpg").read_bytes()
+    return (corpus / "jpeg/FujiFilm_FinePixS1Pro_1.jpg").read_bytes()
 
 
 @pytest.fixture
