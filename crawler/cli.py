@@ -18,6 +18,7 @@ from typing import Any
 from crawler import console, processes
 from crawler.errors import CrawlerError
 from crawler.evaluation import command as eval_command
+from crawler.index import command as index_command
 from crawler.models import ImageRecord
 from crawler.pipeline import Stats
 from crawler.settings import Settings, load_settings
@@ -42,6 +43,8 @@ _OVERRIDES = {
     "user_agent": "http.user_agent",
     "tor_proxy": "tor.proxies",
     "tor_all": "tor.route_all",
+    "index": "index.url",
+    "threshold": "index.phash_threshold",
 }
 
 
@@ -75,6 +78,9 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
         print(f"crawler: {exc}", file=sys.stderr)
         failed = True
     console.print_summary(stats, settings.output.dir, interrupted)
+    if stats.index_failures:
+        print(f"crawler: {stats.index_failures} listed URL(s) written but not indexed; "
+              f"`crawler index {settings.output.dir}` rebuilds the index", file=sys.stderr)
     return EXIT_INTERRUPTED if interrupted else EXIT_FAILED if failed else EXIT_OK
 
 
@@ -117,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--tor-proxy", action="append", metavar="HOST:PORT", help="SOCKS5 proxy; repeatable (tor.proxies)")
     crawl.add_argument("--tor-all", action="store_true", default=None, help="route clearnet through Tor too (tor.route_all)")
     crawl.add_argument("--no-progress", action="store_true", help="no progress display")
+    crawl.add_argument("--index", help="index to update: SQLite file or postgresql:// URL (index.url)")
     crawl.set_defaults(run=_crawl)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the output files")
@@ -125,4 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure false positives of fingerprints on an image folder")
     eval_command.add_arguments(evaluate)
     evaluate.set_defaults(run=eval_command.run)
+
+    index = commands.add_parser("index", help="(re)build the fingerprint index from the JSON files")
+    index_command.add_arguments(index)
+    index.set_defaults(run=index_command.run)
     return parser

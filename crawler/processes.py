@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from crawler import perceptual
 from crawler.errors import CrawlerError
 from crawler.fetch import Fetcher
+from crawler.index import crawling as index_run
 from crawler.pipeline import Crawl, Stats
 from crawler.settings import Settings
 from crawler.store import Store
@@ -64,12 +65,13 @@ def crawl(settings: Settings, urls: list[str], stats: Stats, display: Display = 
     could hang on it.
     """
     Store(settings.output.dir).remove_partial_files()
+    run_id = index_run.start_run(settings)
     count = process_count(settings, len(urls))
     if count == 1:
         with display():
-            asyncio.run(_crawl(settings, urls, stats))
+            asyncio.run(_crawl(settings, urls, stats, run_id))
         return
-    _crawl_in_workers(settings, deal(urls, count), stats, display)
+    _crawl_in_workers(settings, deal(urls, count), stats, display, run_id)
 
 
 def process_count(settings: Settings, listed: int) -> int:
@@ -119,22 +121,27 @@ def total(parts: Iterable[Stats]) -> Stats:
     return result
 
 
-async def _crawl(settings: Settings, urls: list[str], stats: Stats) -> None:
-    async with Fetcher(settings) as fetcher:
-        await Crawl(settings, fetcher, Store(settings.output.dir), stats).run(urls)
+async def _crawl(settings: Settings, urls: list[str], stats: Stats, run_id: str | None) -> None:
+    store = index_run.open_store(settings, run_id)  # each process its own index connection
+    try:
+        async with Fetcher(settings) as fetcher:
+            await Crawl(settings, fetcher, store, stats).run(urls)
+    finally:
+        index_run.close_store(store, stats)
 
 
 # -- several processes ---------------------------------------------------------
 
 
-def _crawl_in_workers(settings: Settings, shards: list[list[str]], stats: Stats, display: Display) -> None:
+def _crawl_in_workers(settings: Settings, shards: list[list[str]], stats: Stats, display: Display,
+                      run_id: str | None) -> None:
     context = _context()
     reports: multiprocessing.Queue[Report] = context.Queue()
     stop = context.Event()
     workers = [
         context.Process(
             target=_worker_main,
-            args=(worker_settings(settings, len(shards), index), shard, index, reports, stop, os.getpid()),
+            args=(worker_settings(settings, len(shards), index), shard, index, reports, stop, os.getpid(), run_id),
             name=f"crawler-worker-{index}",
         )
         for index, shard in enumerate(shards)
@@ -197,11 +204,11 @@ def _copy(source: Stats, target: Stats) -> None:
 
 
 def _worker_main(settings: Settings, urls: list[str], index: int,
-                 reports: multiprocessing.Queue[Report], stop: Event, parent: int) -> None:
+                 reports: multiprocessing.Queue[Report], stop: Event, parent: int, run_id: str | None) -> None:
     """A worker process: crawl ``urls``, report counts, stop when told or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides, and tells us through ``stop``
     stats = Stats()
-    stopped = asyncio.run(_worker_crawl(settings, urls, stats, index, reports, stop, parent))
+    stopped = asyncio.run(_worker_crawl(settings, urls, stats, index, reports, stop, parent, run_id))
     reports.put((index, stats, True))
     reports.close()
     reports.join_thread()
@@ -209,9 +216,9 @@ def _worker_main(settings: Settings, urls: list[str], index: int,
 
 
 async def _worker_crawl(settings: Settings, urls: list[str], stats: Stats, index: int,
-                        reports: multiprocessing.Queue[Report], stop: Event, parent: int) -> bool:
+                        reports: multiprocessing.Queue[Report], stop: Event, parent: int, run_id: str | None) -> bool:
     """Run the crawl beside a reporter; True when it was stopped before the end."""
-    run = asyncio.create_task(_crawl(settings, urls, stats))
+    run = asyncio.create_task(_crawl(settings, urls, stats, run_id))
     while not run.done():
         await asyncio.wait([run], timeout=_REPORT_SECONDS)
         reports.put((index, dataclasses.replace(stats, errors=Counter(stats.errors)), False))

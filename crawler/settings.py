@@ -32,6 +32,14 @@ class FingerprintSettings(_Section):
 
 class OutputSettings(_Section):
     dir: Path = Path("data")
+    keep_thumbnails: bool = False
+
+
+class IndexSettings(_Section):
+    enabled: bool = True
+    url: str = ""
+    # The evaluation's measured default (crawler.evaluation.hashing.DEFAULT_PHASH_THRESHOLD).
+    phash_threshold: int = Field(default=8, ge=0, le=15)
 
 
 class LimitsSettings(_Section):
@@ -85,6 +93,7 @@ class Settings(_Section):
     retries: RetrySettings = RetrySettings()
     http: HttpSettings = HttpSettings()
     tor: TorSettings = TorSettings()
+    index: IndexSettings = IndexSettings()
 
 
 def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
