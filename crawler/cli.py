@@ -19,6 +19,8 @@ from crawler import console, processes
 from crawler.errors import CrawlerError
 from crawler.evaluation import command as eval_command
 from crawler.index import command as index_command
+from crawler.match import command as match_command
+from crawler.match.model import Group
 from crawler.models import ImageRecord
 from crawler.pipeline import Stats
 from crawler.settings import Settings, load_settings
@@ -85,6 +87,9 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    if args.groups:  # one group per line of `crawler match --format jsonl`
+        print(json.dumps(Group.model_json_schema(), indent=2))
+        return EXIT_OK
     schema = {"type": "array", "items": ImageRecord.model_json_schema()}
     print(json.dumps(schema, indent=2))
     return EXIT_OK
@@ -127,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     crawl.set_defaults(run=_crawl)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the output files")
+    schema.add_argument("--groups", action="store_true", help="the schema of a line of `crawler match --format jsonl`")
     schema.set_defaults(run=_schema)
 
     evaluate = commands.add_parser("eval", help="measure false positives of fingerprints on an image folder")
@@ -136,4 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="(re)build the fingerprint index from the JSON files")
     index_command.add_arguments(index)
     index.set_defaults(run=index_command.run)
+
+    match = commands.add_parser("match", help="groups of the same image across URLs, pages, hosts and runs")
+    match_command.add_arguments(match)
+    match.set_defaults(run=match_command.run)
     return parser

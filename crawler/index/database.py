@@ -109,18 +109,17 @@ def connect(location: str) -> Database:
 
 
 def upgrade(database: Database) -> None:
-    """Bring the schema to LATEST, or refuse an index from a newer crawler."""
+    """Bring the schema to LATEST, or refuse an index from a newer crawler.
+
+    A current index is only read: a reader must not wait for the crawl's write lock.
+    """
     try:
+        if _checked_version(database) == LATEST:
+            return
         with database.transaction():
             if database.dialect == "postgresql":
                 database.execute("SELECT pg_advisory_xact_lock(1668440439)")  # one upgrader at a time
-            version = schema_version(database)
-            if version > LATEST:
-                raise IndexUnusable(
-                    f"the index {database.location} has schema version {version}, made by a newer crawler; "
-                    f"this one reads up to version {LATEST}: upgrade the crawler, or rebuild the index "
-                    "from the JSON files with `crawler index DIR`"
-                )
+            version = _checked_version(database)  # again: another process may have upgraded it
             for step in range(version, LATEST):
                 for sql in statements(step, database.dialect):
                     database.execute(sql)
@@ -131,6 +130,17 @@ def upgrade(database: Database) -> None:
         raise
     except Exception as exc:  # sqlite3.Error / psycopg.Error: a damaged or foreign database
         raise IndexUnusable(f"cannot use the index {database.location}: {exc}") from None
+
+
+def _checked_version(database: Database) -> int:
+    version = schema_version(database)
+    if version > LATEST:
+        raise IndexUnusable(
+            f"the index {database.location} has schema version {version}, made by a newer crawler; "
+            f"this one reads up to version {LATEST}: upgrade the crawler, or rebuild the index "
+            "from the JSON files with `crawler index DIR`"
+        )
+    return version
 
 
 def schema_version(database: Database) -> int:
