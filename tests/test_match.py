@@ -143,3 +143,26 @@ def test_match_without_an_index_says_how_to_make_one(tmp_path: Path) -> None:
     done = cli_process.run(tmp_path, "match", "data")
     assert done.returncode == 2 and "no index at data/index.sqlite" in done.stderr
     assert "crawler index data" in done.stderr
+
+
+def test_one_image_by_file_or_url_is_found_where_it_appears(tmp_path: Path, nginx_factory: Any, corpus: Path) -> None:
+    from PIL import Image
+
+    site_crawl(tmp_path, nginx_factory, corpus)
+    server_url = (tmp_path / "urls.txt").read_text().split("/index.html")[0]
+    done = cli_process.run(tmp_path, "match", "data", "--image", "site/img0.jpg", "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    [group] = [Group.model_validate_json(line) for line in done.stdout.splitlines()]
+    assert group.level == 1 and len(group.members) == 3
+    assert "site/img0.jpg: jpeg" in done.stderr
+    by_url = cli_process.run(tmp_path, "match", "data", "--image", f"{server_url}/img2.jpg", "--format", "jsonl")
+    [group] = [Group.model_validate_json(line) for line in by_url.stdout.splitlines()]
+    assert [m.url for m in group.members] == [f"{server_url}/img2.jpg"] and group.level == 1
+    with Image.open(tmp_path / "site" / "img1.jpg") as image:
+        image.save(tmp_path / "resaved.jpg", quality=70, exif=image.info["exif"])
+    resaved = cli_process.run(tmp_path, "match", "data", "--image", "resaved.jpg", "--format", "jsonl")
+    groups = [Group.model_validate_json(line) for line in resaved.stdout.splitlines()]
+    assert [(g.level, [m.url.rsplit("/", 1)[1] for m in g.members]) for g in groups] == [(3, ["img1.jpg"])]
+    assert groups[0].members[0].phash_distance == 0
+    missing = cli_process.run(tmp_path, "match", "data", "--image", "nothing.jpg")
+    assert missing.returncode == 1 and "cannot read nothing.jpg" in missing.stderr

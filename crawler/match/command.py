@@ -10,6 +10,9 @@ from crawler.index.database import Database, IndexUnusable, connect, index_locat
 from crawler.match import render
 from crawler.match.find import find_groups
 from crawler.match.model import Group
+from crawler.match.probe import probe
+from crawler.match.query import image_groups
+from crawler.models import ImageRecord
 from crawler.settings import Settings
 
 FORMATS = ("table", "jsonl", "csv")
@@ -20,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", help="index: SQLite file or postgresql:// URL (index.url; default DIR/index.sqlite)")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output on stdout (default: table)")
     parser.add_argument("--threshold", type=int, help="pHash bits for 'similar picture' (index.phash_threshold)")
+    parser.add_argument("--image", metavar="URL_OR_FILE", help="where does this one image appear?")
 
 
 def open_existing(args: argparse.Namespace, settings: Settings) -> Database:
@@ -32,13 +36,33 @@ def open_existing(args: argparse.Namespace, settings: Settings) -> Database:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    record = None
+    if args.image:
+        record = probe(args.image, settings)
+        print(describe(record), file=sys.stderr)
+        if record.status != "ok":
+            return 1
     database = open_existing(args, settings)
     try:
-        groups = find_groups(database, settings.index.phash_threshold)
+        threshold = settings.index.phash_threshold
+        if record is not None:
+            groups = image_groups(database, record.sha256_first_10240_bytes, record.image_size,
+                                  record.content_sha256, record.perceptual_hash, threshold)
+        else:
+            groups = find_groups(database, threshold)
     finally:
         database.close()
     write(groups, args.format)
     return 0
+
+
+def describe(record: ImageRecord) -> str:
+    """One line about the probed image, for standard error."""
+    if record.status != "ok":
+        return f"crawler: cannot fingerprint {record.url}: {record.error}"
+    pixels = f"{record.width}x{record.height}" if record.width and record.height else "size unknown"
+    phash = f"pHash {record.perceptual_hash}" if record.perceptual_hash else "no pHash (no EXIF thumbnail)"
+    return f"{record.url}: {record.format or 'unknown format'}, {record.image_size} bytes, {pixels}, {phash}"
 
 
 def write(groups: list[Group], output_format: str) -> None:
