@@ -20,7 +20,7 @@ from crawler.errors import CrawlerError
 from crawler.evaluation import command as eval_command
 from crawler.index import command as index_command
 from crawler.match import command as match_command
-from crawler.match.model import Group
+from crawler.match.model import GROUPS
 from crawler.models import ImageRecord
 from crawler.pipeline import Stats
 from crawler.settings import Settings, load_settings
@@ -88,7 +88,7 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
 
 def _schema(args: argparse.Namespace, settings: Settings) -> int:
     if args.groups:  # one group per line of `crawler match --format jsonl`
-        print(json.dumps(Group.model_json_schema(), indent=2))
+        print(json.dumps(GROUPS.json_schema(), indent=2))
         return EXIT_OK
     schema = {"type": "array", "items": ImageRecord.model_json_schema()}
     print(json.dumps(schema, indent=2))

@@ -15,7 +15,7 @@ import pytest
 from crawler.index.database import Database, connect
 from crawler.index.writer import IndexWriter
 from crawler.match.find import find_groups
-from crawler.match.model import Group
+from crawler.match.model import GROUPS, Group
 from crawler.models import ImageRecord
 from tests import cli_process
 from tests.index_helpers import make_site
@@ -111,7 +111,7 @@ def test_the_cli_lists_the_copies_of_a_crawled_image_in_every_format(
     done = cli_process.run(tmp_path, "match", "data", "--format", "jsonl")
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
-    group = Group.model_validate_json(line)
+    group = GROUPS.validate_json(line)
     assert group.level == 1
     assert sorted(m.url.rsplit("/", 1)[1] for m in group.members) == ["copy_of_img0.jpg", "img0.jpg", "img0.jpg"]
     assert {m.page_url is None for m in group.members} == {True, False}
@@ -152,16 +152,16 @@ def test_one_image_by_file_or_url_is_found_where_it_appears(tmp_path: Path, ngin
     server_url = (tmp_path / "urls.txt").read_text().split("/index.html")[0]
     done = cli_process.run(tmp_path, "match", "data", "--image", "site/img0.jpg", "--format", "jsonl")
     assert done.returncode == 0, done.stderr
-    [group] = [Group.model_validate_json(line) for line in done.stdout.splitlines()]
+    [group] = [GROUPS.validate_json(line) for line in done.stdout.splitlines()]
     assert group.level == 1 and len(group.members) == 3
     assert "site/img0.jpg: jpeg" in done.stderr
     by_url = cli_process.run(tmp_path, "match", "data", "--image", f"{server_url}/img2.jpg", "--format", "jsonl")
-    [group] = [Group.model_validate_json(line) for line in by_url.stdout.splitlines()]
+    [group] = [GROUPS.validate_json(line) for line in by_url.stdout.splitlines()]
     assert [m.url for m in group.members] == [f"{server_url}/img2.jpg"] and group.level == 1
     with Image.open(tmp_path / "site" / "img1.jpg") as image:
         image.save(tmp_path / "resaved.jpg", quality=70, exif=image.info["exif"])
     resaved = cli_process.run(tmp_path, "match", "data", "--image", "resaved.jpg", "--format", "jsonl")
-    groups = [Group.model_validate_json(line) for line in resaved.stdout.splitlines()]
+    groups = [GROUPS.validate_json(line) for line in resaved.stdout.splitlines()]
     assert [(g.level, [m.url.rsplit("/", 1)[1] for m in g.members]) for g in groups] == [(3, ["img1.jpg"])]
     assert groups[0].members[0].phash_distance == 0
     missing = cli_process.run(tmp_path, "match", "data", "--image", "nothing.jpg")

@@ -9,6 +9,7 @@ rows whose piece ``k`` is one of the few values that close to the query's
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import combinations
 
 from crawler.index.database import Database, Row
@@ -79,4 +80,4 @@ def image_groups(database: Database, prefix: str | None, size: int | None, conte
 
 
 def _member(row: Row, distance: int | None) -> Member:
-    return member(row, 1, 1, None).model_copy(update={"phash_distance": distance})
+    return dataclasses.replace(member(row, 1, 1, None), phash_distance=distance)

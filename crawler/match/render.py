@@ -7,6 +7,7 @@ The table goes through rich, which escapes its markup in values (a URL with
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterable
 from typing import TextIO
@@ -15,14 +16,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.match.model import Group, Member
+from crawler.match.model import GROUPS, Group, Member
 
-CSV_COLUMNS = ["group", "level", "evidence", *Member.model_fields]
+MEMBER_FIELDS = [field.name for field in dataclasses.fields(Member)]
+CSV_COLUMNS = ["group", "level", "evidence", *MEMBER_FIELDS]
 
 
 def jsonl(groups: Iterable[Group], out: TextIO) -> None:
     for group in groups:
-        out.write(group.model_dump_json() + "\n")
+        out.write(GROUPS.dump_json(group).decode() + "\n")
 
 
 def csv_rows(groups: Iterable[Group], out: TextIO) -> None:
@@ -30,7 +32,7 @@ def csv_rows(groups: Iterable[Group], out: TextIO) -> None:
     writer.writerow(CSV_COLUMNS)
     for group in groups:
         for member in group.members:
-            writer.writerow([group.group, group.level, group.evidence, *member.model_dump().values()])
+            writer.writerow([group.group, group.level, group.evidence, *(getattr(member, name) for name in MEMBER_FIELDS)])
 
 
 def table(groups: list[Group], out: TextIO) -> None:

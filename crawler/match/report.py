@@ -15,19 +15,20 @@ from crawler.match.grouping import Skeleton
 from crawler.match.load import MEMBER_COLUMNS
 from crawler.match.model import Group, Member
 
-_AT = {name: position for position, name in enumerate(MEMBER_COLUMNS)}
+_PHASH = MEMBER_COLUMNS.index("phash")
 
 
 def build_groups(skeletons: list[Skeleton], rows: dict[int, Row]) -> list[Group]:
     groups = [_group(skeleton, rows) for skeleton in skeletons]
     groups.sort(key=lambda g: (g.level, -g.hosts, -g.urls, -len(g.members), g.members[0].url))
-    return [group.model_copy(update={"group": number}) for number, group in enumerate(groups, 1)]
+    for number, group in enumerate(groups, 1):
+        group.group = number
+    return groups
 
 
 def _group(skeleton: Skeleton, rows: dict[int, Row]) -> Group:
-    ordered = sorted(skeleton.ids, key=lambda i: (skeleton.pictures[i], skeleton.files[i],
-                                                  rows[i][_AT["url"]], rows[i][_AT["page_url"]]))
-    hashes = [rows[i][_AT["phash"]] for i in ordered if rows[i][_AT["phash"]] is not None]
+    ordered = sorted(skeleton.ids, key=lambda i: (skeleton.pictures[i], skeleton.files[i], rows[i][1], rows[i][2]))
+    hashes = [rows[i][_PHASH] for i in ordered if rows[i][_PHASH] is not None]
     reference = hashes[0] if hashes else None
     members = [member(rows[i], skeleton.files[i], skeleton.pictures[i], reference) for i in ordered]
     distances = [m.phash_distance for m in members if m.phash_distance is not None]
@@ -40,22 +41,17 @@ def _group(skeleton: Skeleton, rows: dict[int, Row]) -> Group:
         urls=len({m.url for m in members}),
         max_phash_distance=max(distances) if distances and skeleton.level == Level.SIMILAR else None,
         members=members,
+        known=[],
     )
 
 
 def member(row: Row, file: int, picture: int, reference: int | None) -> Member:
-    value = {name: row[position] for name, position in _AT.items()}
-    phash = value["phash"]
-    return Member(
-        url=value["url"], page_url=value["page_url"] or None, host=value["host"],
-        first_seen=value["first_seen"], last_seen=value["last_seen"],
-        first_run=value["first_run"], last_run=value["last_run"],
-        image_size=value["image_size"], format=value["format"], width=value["width"], height=value["height"],
-        exif_make=value["exif_make"], exif_model=value["exif_model"], exif_taken=value["exif_taken"],
-        exif_gps=bool(value["exif_gps"]), etag=value["etag"], file=file, picture=picture,
-        phash_distance=hamming(phash, reference) if phash is not None and reference is not None else None,
-        thumbnail=value["thumbnail"],
-    )  # fmt: skip
+    """A member from an index row (columns in :data:`~crawler.match.load.MEMBER_COLUMNS` order)."""
+    (_, url, page_url, host, first_seen, last_seen, first_run, last_run, image_size, image_format, width, height,
+     make, model, taken, gps, etag, phash, thumbnail) = row
+    distance = hamming(phash, reference) if phash is not None and reference is not None else None
+    return Member(url, page_url or None, host, first_seen, last_seen, first_run, last_run, image_size, image_format,
+                  width, height, make, model, taken, bool(gps), etag, file, picture, distance, thumbnail)
 
 
 def supporting(members: list[Member]) -> list[str]:
