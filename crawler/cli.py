@@ -20,6 +20,7 @@ from crawler.errors import CrawlerError
 from crawler.evaluation import command as eval_command
 from crawler.index import command as index_command
 from crawler.match import command as match_command
+from crawler.match import known_command
 from crawler.match.model import GROUPS
 from crawler.models import ImageRecord
 from crawler.pipeline import Stats
@@ -146,4 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     match = commands.add_parser("match", help="groups of the same image across URLs, pages, hosts and runs")
     match_command.add_arguments(match)
     match.set_defaults(run=match_command.run)
+
+    known = commands.add_parser("known", help="known-image sets: fingerprints of images you hold, to match against")
+    known_command.add_arguments(known)
+    known.set_defaults(run=known_command.run)
     return parser

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from crawler.index.database import Database, IndexUnusable, connect, index_location, is_postgresql
-from crawler.match import render
+from crawler.match import html, render
 from crawler.match.find import find_groups
+from crawler.match.known_match import known_groups
 from crawler.match.model import Group
 from crawler.match.probe import probe
 from crawler.match.query import image_groups
@@ -24,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output on stdout (default: table)")
     parser.add_argument("--threshold", type=int, help="pHash bits for 'similar picture' (index.phash_threshold)")
     parser.add_argument("--image", metavar="URL_OR_FILE", help="where does this one image appear?")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained page to browse")
+    parser.add_argument("--known", nargs="?", const="", metavar="NAME",
+                        help="crawled images matching a known set (all sets without NAME)")
 
 
 def open_existing(args: argparse.Namespace, settings: Settings) -> Database:
@@ -48,11 +52,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if record is not None:
             groups = image_groups(database, record.sha256_first_10240_bytes, record.image_size,
                                   record.content_sha256, record.perceptual_hash, threshold)
+        elif args.known is not None:
+            groups = known_groups(database, args.known or None, threshold)
         else:
             groups = find_groups(database, threshold)
     finally:
         database.close()
     write(groups, args.format)
+    if args.html:
+        title = f"Where {args.image} appears" if args.image else "Known images found" if args.known is not None \
+            else "Images found more than once"
+        html.write(groups, args.html, title, args.dir or settings.output.dir)
+        print(f"wrote {args.html} ({len(groups)} groups)", file=sys.stderr)
     return 0
 
 
