@@ -24,8 +24,9 @@ PREFIX_A, PREFIX_B = "a" * 64, "b" * 64
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    opened = connect(str(tmp_path / "index.sqlite"))
+def database(index_url: str) -> Iterator[Database]:
+    """An empty index, SQLite then PostgreSQL: the same rules on both backends."""
+    opened = connect(index_url)
     yield opened
     opened.close()
 
