@@ -84,6 +84,10 @@ class ImageRecord(BaseModel):
     follow_up_error: str | None = Field(
         default=None, description="Why the follow-up ranges stopped early; the fields hold what was fetched."
     )
+    thumbnail_file: str | None = Field(
+        default=None,
+        description="The kept EXIF thumbnail, relative to the output folder (only with output.keep_thumbnails).",
+    )
 
     @field_serializer("timestamp")
     def _iso_utc(self, value: datetime) -> str:

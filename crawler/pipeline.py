@@ -18,6 +18,7 @@ from crawler.extract import extract_image_urls
 from crawler.fetch import Fetcher, ImageResponse, PageResponse
 from crawler.models import ImageRecord
 from crawler.follow_up import fetch_follow_ups
+from crawler.index.thumbnails import keep_thumbnail
 from crawler.records import error_record, fingerprintable, image_record
 from crawler.settings import Settings
 from crawler.store import Store
@@ -151,7 +152,11 @@ class Crawl:
         if not fingerprintable(response, settings):
             return image_record(url, None, response, settings)
         follow_ups = await fetch_follow_ups(self.fetcher, url, response, settings)
-        return image_record(url, None, response, settings, follow_ups)
+        record = image_record(url, None, response, settings, follow_ups)
+        if self.settings.output.keep_thumbnails and follow_ups.layout.thumbnail and record.status == "ok":
+            kept = keep_thumbnail(self.store.root, follow_ups.layout.thumbnail)
+            record = record.model_copy(update={"thumbnail_file": kept})
+        return record
 
     def _counted(self, record: ImageRecord) -> ImageRecord:
         self.stats.count(record)

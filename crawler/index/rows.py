@@ -56,7 +56,7 @@ def exif_highlights(exif: dict[str, str]) -> tuple[str | None, str | None, str |
     return (_text(exif.get("Image Make")), _text(exif.get("Image Model")), _text(taken), gps)
 
 
-def image_row(record: ImageRecord, run_id: str, thumbnail: str | None = None) -> list[Any]:
+def image_row(record: ImageRecord, run_id: str) -> list[Any]:
     """The values for :data:`crawler.index.schema.IMAGE_COLUMNS`, in order."""
     phash = phash_int(record.perceptual_hash)
     seen = seen_at(record.timestamp)
@@ -65,7 +65,7 @@ def image_row(record: ImageRecord, run_id: str, thumbnail: str | None = None) ->
         record.final_url, record.image_size, _text(record.etag), record.format, record.width, record.height,
         _text(record.sha256_first_10240_bytes), _text(record.content_sha256),
         phash, *phash_pieces(phash),
-        *exif_highlights(record.exif), thumbnail,
+        *exif_highlights(record.exif), record.thumbnail_file,
         seen, seen, run_id, run_id,
     ]  # fmt: skip
 

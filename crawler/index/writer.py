@@ -41,10 +41,9 @@ class IndexWriter:
         self.run_id = run_id
         self._sql = upsert_images(database.dialect)
 
-    def add(self, records: Sequence[ImageRecord], thumbnails: Sequence[str | None] | None = None) -> None:
-        """All of ``records`` in one transaction (``thumbnails``: kept thumbnail file per record)."""
-        kept = thumbnails or [None] * len(records)
-        rows = [image_row(record, self.run_id, thumb) for record, thumb in zip(records, kept)]
+    def add(self, records: Sequence[ImageRecord]) -> None:
+        """All of ``records`` in one transaction."""
+        rows = [image_row(record, self.run_id) for record in records]
         with self.database.transaction():
             self.database.executemany(self._sql, rows)
 
