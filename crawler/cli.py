@@ -47,6 +47,7 @@ _OVERRIDES = {
     "tor_proxy": "tor.proxies",
     "tor_all": "tor.route_all",
     "index": "index.url",
+    "index_enabled": "index.enabled",
     "threshold": "index.phash_threshold",
 }
 
@@ -130,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--tor-all", action="store_true", default=None, help="route clearnet through Tor too (tor.route_all)")
     crawl.add_argument("--no-progress", action="store_true", help="no progress display")
     crawl.add_argument("--index", help="index to update: SQLite file or postgresql:// URL (index.url)")
+    crawl.add_argument("--no-index", dest="index_enabled", action="store_false", default=None,
+                       help="write the JSON files only (index.enabled = false)")
     crawl.set_defaults(run=_crawl)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the output files")

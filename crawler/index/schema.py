@@ -60,7 +60,8 @@ _V1 = [
     )""",
     "CREATE INDEX images_prefix ON images (prefix_sha256, image_size) WHERE prefix_sha256 IS NOT NULL",
     "CREATE INDEX images_content ON images (content_sha256) WHERE content_sha256 IS NOT NULL",
-    *(f"CREATE INDEX images_ph{k} ON images (ph{k}) WHERE ph{k} IS NOT NULL" for k in range(4)),
+    # (piece, phash): a near-duplicate lookup reads candidates from the index alone.
+    *(f"CREATE INDEX images_ph{k} ON images (ph{k}, phash) WHERE ph{k} IS NOT NULL" for k in range(4)),
 ]
 
 _V2_KNOWN_SETS = [

@@ -3,8 +3,9 @@
 Levels 1 and 2 are equality lookups. Level 3 is multi-index hashing in the
 database: a pHash within ``t`` bits of the query agrees within ``t // 4``
 bits on at least one of its four 16-bit pieces, so the candidates are the
-rows whose piece ``k`` is one of the few values that close to the query's
-(each piece column is indexed); their full distance is then checked here.
+rows whose piece ``k`` is one of the few values that close to the query's.
+Each piece has a covering index (piece, pHash), so the candidates and their
+full distances come from the indexes alone; only real matches are read whole.
 """
 
 from __future__ import annotations
@@ -46,14 +47,26 @@ def matches(database: Database, prefix: str | None, size: int | None, content: s
                     seen.add(row[0])
                     found[level].append((row, _distance(row, phash)))
     if phash is not None:
-        pieces = close_pieces(phash, threshold)
-        where = " OR ".join(f"ph{k} IN ({', '.join('?' for _ in values)})" for k, values in enumerate(pieces))
-        for row in database.query(f"SELECT {_COLUMNS} FROM images WHERE {where}", [v for vs in pieces for v in vs]):
-            distance = _distance(row, phash)
-            if row[0] not in seen and distance is not None and distance <= threshold:
-                seen.add(row[0])
-                found[Level.SIMILAR].append((row, distance))
+        for row in _rows(database, [row_id for row_id in _near(database, phash, threshold) if row_id not in seen]):
+            found[Level.SIMILAR].append((row, _distance(row, phash)))
     return found
+
+
+def _near(database: Database, phash: int, threshold: int) -> list[int]:
+    """Ids of rows whose pHash is within ``threshold``: candidates from each piece's covering index."""
+    selects = []
+    params: list[int] = []
+    for k, values in enumerate(close_pieces(phash, threshold)):
+        selects.append(f"SELECT id, phash FROM images WHERE ph{k} IN ({', '.join('?' for _ in values)})")
+        params += values
+    candidates: dict[int, int] = {int(row[0]): int(row[1]) for row in database.query(" UNION ALL ".join(selects), params)}
+    return sorted(row_id for row_id, value in candidates.items() if hamming(value, phash) <= threshold)
+
+
+def _rows(database: Database, ids: list[int]) -> list[Row]:
+    if not ids:
+        return []
+    return database.query(f"SELECT {_COLUMNS} FROM images WHERE id IN ({', '.join('?' for _ in ids)})", ids)
 
 
 def _distance(row: Row, phash: int | None) -> int | None:
