@@ -61,7 +61,8 @@ def _members(group: Group) -> Table:
     grid = Table(box=None, pad_edge=False, show_edge=False)
     for name in ("pic/file", "pHash Δ", "url", "page", "host", "first seen", "last seen", "size", "format",
                  "pixels", "camera", "taken", "GPS"):
-        grid.add_column(name, overflow="fold")
+        wraps = name in ("url", "page", "camera")  # long free text folds; short fields stay on one line
+        grid.add_column(name, overflow="fold", no_wrap=not wraps)
     for m in group.members:
         grid.add_row(*(escape(value) for value in _cells(m)))
     return grid
@@ -72,7 +73,7 @@ def _cells(m: Member) -> list[str]:
     camera = " ".join(part for part in (m.exif_make, m.exif_model) if part)
     return [
         f"{m.picture}/{m.file}", "" if m.phash_distance is None else str(m.phash_distance), m.url,
-        m.page_url or "(listed)", m.host, m.first_seen[:19], m.last_seen[:19],
+        m.page_url or "(listed)", m.host, m.first_seen[:16].replace("T", " "), m.last_seen[:16].replace("T", " "),
         "" if m.image_size is None else str(m.image_size), m.format or "", pixels, camera, m.exif_taken or "",
         "yes" if m.exif_gps else "no",
     ]
