@@ -94,3 +94,13 @@ def test_a_malformed_set_file_names_the_line_and_imports_nothing(tmp_path: Path)
     done = cli_process.run(tmp_path, "known", "--dir", "data", "import", "noheader.jsonl")
     assert done.returncode == 2 and "noheader.jsonl:1: the header line must be" in done.stderr
     assert cli_process.run(tmp_path, "known", "--dir", "data", "list").stdout == ""
+
+
+def test_a_rebuild_keeps_the_known_sets(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "set.jsonl").write_text('{"format": "crawler-known-set", "name": "kept", "category": "notable"}\n'
+                                        '{"path": "a.jpg", "prefix_sha256": "' + "a" * 64 + '"}\n')
+    assert cli_process.run(tmp_path, "known", "--dir", "data", "import", "set.jsonl").returncode == 0
+    done = cli_process.run(tmp_path, "index", "data")
+    assert done.returncode == 0, done.stderr
+    assert "kept\tnotable\t1 images" in cli_process.run(tmp_path, "known", "--dir", "data", "list").stdout
