@@ -127,7 +127,7 @@ async def _crawl(settings: Settings, urls: list[str], stats: Stats, run_id: str 
         async with Fetcher(settings) as fetcher:
             await Crawl(settings, fetcher, store, stats).run(urls)
     finally:
-        index_run.close_store(store, stats)
+        stats.index_failures += index_run.close_store(store)
 
 
 # -- several processes ---------------------------------------------------------

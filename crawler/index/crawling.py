@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from crawler.index.database import connect, index_location
 from crawler.index.writer import IndexedStore, IndexWriter, new_run_id, register_run
-from crawler.pipeline import Stats
 from crawler.settings import Settings
 from crawler.store import Store
 
@@ -39,7 +38,9 @@ def open_store(settings: Settings, run_id: str | None) -> Store:
     return IndexedStore(settings.output.dir, IndexWriter(connect(location(settings)), run_id))
 
 
-def close_store(store: Store, stats: Stats) -> None:
-    if isinstance(store, IndexedStore):
-        stats.index_failures += store.failures
-        store.writer.database.close()
+def close_store(store: Store) -> int:
+    """Close the store's index connection; how many listed URLs it failed to index."""
+    if not isinstance(store, IndexedStore):
+        return 0
+    store.writer.database.close()
+    return store.failures
