@@ -6,15 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from crawler.index.database import Database, IndexUnusable, connect, index_location, is_postgresql
-from crawler.match import html, render
-from crawler.match.find import find_groups
-from crawler.match.known_match import known_groups
-from crawler.match.model import Group
-from crawler.match.probe import probe
-from crawler.match.query import image_groups
-from crawler.models import ImageRecord
 from crawler.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.match.model import Group
+    from crawler.models import ImageRecord
 
 FORMATS = ("table", "jsonl", "csv")
 
@@ -40,6 +39,13 @@ def open_existing(args: argparse.Namespace, settings: Settings) -> Database:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the CLI starts without NumPy, SciPy and Jinja2 for the commands that need none.
+    from crawler.match import html
+    from crawler.match.find import find_groups
+    from crawler.match.known_match import known_groups
+    from crawler.match.probe import probe
+    from crawler.match.query import image_groups
+
     record = None
     if args.image:
         record = probe(args.image, settings)
@@ -77,6 +83,8 @@ def describe(record: ImageRecord) -> str:
 
 
 def write(groups: list[Group], output_format: str) -> None:
+    from crawler.match import render
+
     if output_format == "jsonl":
         render.jsonl(groups, sys.stdout)
     elif output_format == "csv":
