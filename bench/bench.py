@@ -24,7 +24,11 @@ memory is the largest process's). Rates are given over the wall clock
 for the first connection and request). Figures are reported as ratios to the
 baseline measured in the same run, since the machine is shared.
 
-Usage: ``python bench/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64]``
+With ``--index-overhead``, only the crawler runs, in one process, prefix
+only, with and without its fingerprint index (``--no-index``), alternating,
+``--repeats`` times each: the index's share of the crawl's CPU per image.
+
+Usage: ``python bench/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64] [--index-overhead]``
 """
 
 from __future__ import annotations
@@ -154,6 +158,25 @@ def bare_command(work: Path, urls: list[str], concurrency: int, processes: int) 
     return [sys.executable, str(REPO / "bench" / "bare_httpx.py"), str(path), str(concurrency), str(processes)]
 
 
+def index_overhead(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    """CPU per image of the crawl with its index over without, arms alternating against one server."""
+    make_site(work / "site", args.images)
+    nginx = Nginx(work / "site", work / "nginx")
+    try:
+        pages = [nginx.url(f"/page{i}.html") for i in range(math.ceil(args.images / IMAGES_PER_PAGE))]
+        arms: dict[str, list[Arm]] = {"indexed": [], "no_index": []}
+        for repeat in range(args.repeats):
+            for name, extra in (("indexed", ()), ("no_index", ("--no-index",))):
+                command = crawler_command(work, pages, args.concurrency, f"{name}{repeat}", 1, "--max-rounds", "0", *extra)
+                arms[name].append(run_arm(name, command, args.images, nginx, 0.0))
+    finally:
+        nginx.stop()
+    cpu = {name: [arm.cpu_ms_per_image for arm in runs] for name, runs in arms.items()}
+    best = {name: min(values) for name, values in cpu.items()}
+    return {"images": args.images, "repeats": args.repeats, "cpu_ms_per_image": cpu,
+            "overhead_of_best": best["indexed"] / best["no_index"] - 1}
+
+
 def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
     paths = make_site(work / "site", args.images)
     nginx = Nginx(work / "site", work / "nginx")
@@ -275,7 +298,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--full-sample", type=int, default=300)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "benchmark")
+    parser.add_argument("--index-overhead", action="store_true", help="only the index's CPU overhead")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if args.index_overhead:
+        with tempfile.TemporaryDirectory(prefix="crawler-bench-") as work:
+            overhead = index_overhead(args, Path(work))
+        print(json.dumps(overhead, indent=2))
+        args.out.with_name("index-overhead.json").write_text(json.dumps(overhead, indent=2) + "\n")
+        return
     with tempfile.TemporaryDirectory(prefix="crawler-bench-") as work:
         result = measure(args, Path(work))
     args.out.parent.mkdir(parents=True, exist_ok=True)

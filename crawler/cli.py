@@ -18,6 +18,10 @@ from typing import Any
 
 from crawler.errors import CrawlerError, OutputError, WorkerFailed
 from crawler.evaluation import command as eval_command
+from crawler.index import command as index_command
+from crawler.match import command as match_command
+from crawler.match import known_command
+from crawler.match.model import GROUPS
 from crawler.models import ImageRecord
 from crawler.pages.urls import read_url_list
 from crawler.redact import redact_text
@@ -49,6 +53,9 @@ _OVERRIDES = {
     "user_agent": "http.user_agent",
     "tor_proxy": "tor.proxies",
     "tor_all": "tor.route_all",
+    "index": "index.url",
+    "index_enabled": "index.enabled",
+    "threshold": "index.phash_threshold",
 }
 
 
@@ -92,10 +99,16 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
         print(f"crawler: {exc}; the files written so far are kept, rerun to resume", file=sys.stderr)
         failed = True
     console.print_summary(stats, settings.output.dir, interrupted)
+    if stats.index_failures:
+        print(f"crawler: {stats.index_failures} listed URL(s) written but not indexed; "
+              f"`crawler index {settings.output.dir}` rebuilds the index", file=sys.stderr)
     return EXIT_INTERRUPTED if interrupted else EXIT_FAILED if failed else EXIT_OK
 
 
 def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    if args.groups:  # one group per line of `crawler match --format jsonl`
+        print(json.dumps(GROUPS.json_schema(), indent=2))
+        return EXIT_OK
     schema = {"type": "array", "items": ImageRecord.model_json_schema()}
     print(json.dumps(schema, indent=2))
     return EXIT_OK
@@ -145,12 +158,28 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--tor-proxy", action="append", metavar="HOST:PORT", help="SOCKS5 proxy; repeatable (tor.proxies)")
     crawl.add_argument("--tor-all", action="store_true", default=None, help="route clearnet through Tor too (tor.route_all)")
     crawl.add_argument("--no-progress", action="store_true", help="no progress display")
+    crawl.add_argument("--index", help="index to update: SQLite file or postgresql:// URL (index.url)")
+    crawl.add_argument("--no-index", dest="index_enabled", action="store_false", default=None,
+                       help="write the JSON files only (index.enabled = false)")
     crawl.set_defaults(run=_crawl)
 
     schema = commands.add_parser("schema", parents=[settings], help="print the JSON Schema of the output files")
+    schema.add_argument("--groups", action="store_true", help="the schema of a line of `crawler match --format jsonl`")
     schema.set_defaults(run=_schema)
 
     evaluate = commands.add_parser("eval", parents=[settings], help="measure false positives of fingerprints on an image folder")
     eval_command.add_arguments(evaluate)
     evaluate.set_defaults(run=eval_command.run)
+
+    index = commands.add_parser("index", parents=[settings], help="(re)build the fingerprint index from the JSON files")
+    index_command.add_arguments(index)
+    index.set_defaults(run=index_command.run)
+
+    match = commands.add_parser("match", parents=[settings], help="groups of the same image across URLs, pages, hosts and runs")
+    match_command.add_arguments(match)
+    match.set_defaults(run=match_command.run)
+
+    known = commands.add_parser("known", parents=[settings], help="known-image sets: fingerprints of images you hold, to match against")
+    known_command.add_arguments(known)
+    known.set_defaults(run=known_command.run)
     return parser

@@ -94,6 +94,10 @@ class ImageRecord(BaseModel):
         description="https: whether the certificate was verified (false only for onion services with "
         "safety.verify_onion_tls off); null for http or when nothing was fetched.",
     )
+    thumbnail_file: str | None = Field(
+        default=None,
+        description="The kept EXIF thumbnail, relative to the output folder (only with output.keep_thumbnails).",
+    )
 
     @field_serializer("timestamp")
     def _iso_utc(self, value: datetime) -> str:

@@ -65,6 +65,7 @@ def image_record(
     settings: FingerprintSettings,
     problem: Problem | None,
     fetched: Fetched | None = None,
+    thumbnail_file: str | None = None,
 ) -> ImageRecord:
     """The record of an image from its prefix answer, its assessment and the ranges fetched after it.
 
@@ -89,6 +90,7 @@ def image_record(
             "bytes_fetched": fetched.bytes_fetched if fetched else response.bytes_fetched,
             "range_requests": fetched.requests if fetched else 0,
             "follow_up_error": fetched.error if fetched else None,
+            "thumbnail_file": thumbnail_file,
             "via_tor": response.via_tor,
             "tls_verified": response.tls_verified,
             **verdict,

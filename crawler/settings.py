@@ -34,6 +34,14 @@ class FingerprintSettings(_Section):
 
 class OutputSettings(_Section):
     dir: Path = Path("data")
+    keep_thumbnails: bool = False
+
+
+class IndexSettings(_Section):
+    enabled: bool = True
+    url: str = ""
+    # The evaluation's measured default (crawler.evaluation.hashing.DEFAULT_PHASH_THRESHOLD).
+    phash_threshold: int = Field(default=8, ge=0, le=15)
 
 
 class LimitsSettings(_Section):
@@ -109,6 +117,7 @@ class Settings(_Section):
     http: HttpSettings = HttpSettings()
     tor: TorSettings = TorSettings()
     safety: SafetySettings = SafetySettings()
+    index: IndexSettings = IndexSettings()
 
 
 FINGERPRINT_DEFAULTS = FingerprintSettings()  # what pure code falls back to when not given settings

@@ -30,3 +30,22 @@ def nginx_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A PostgreSQL server for the session (tests/postgres_server.py)."""
+    from tests.support.postgres_server import Postgres
+
+    server = Postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty index of each backend: an SQLite path or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "index.sqlite")
+    server = request.getfixturevalue("postgres")
+    return str(server.database())

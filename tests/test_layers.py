@@ -17,14 +17,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crawler"
 
 # Top to bottom; a module may import its own layer and the ones below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("interface", ("crawler.__main__", "crawler.cli", "crawler.console")),
+    ("interface", ("crawler.__main__", "crawler.cli", "crawler.console", "crawler.index.command",
+                   "crawler.match.command", "crawler.match.known_command")),
     ("orchestration", ("crawler.run",)),
-    ("I/O", ("crawler.net", "crawler.pages", "crawler.store", "crawler.evaluation")),
-    ("pure", ("crawler.records", "crawler.fingerprint")),
+    ("I/O", ("crawler.net", "crawler.pages", "crawler.store", "crawler.evaluation", "crawler.index", "crawler.match")),
+    ("pure", ("crawler.records", "crawler.fingerprint", "crawler.match.evidence", "crawler.match.grouping",
+              "crawler.match.near", "crawler.match.model")),
     ("model", ("crawler.settings", "crawler.models", "crawler.errors", "crawler.answers", "crawler")),
 ]
 IO_LIBRARIES = ("httpx", "httpcore", "socksio", "tenacity", "socket", "asyncio", "sqlite3", "psycopg", "subprocess")
 NO_NETWORK = {"crawler.evaluation": ("crawler.net", "crawler.run", "httpx", "httpcore", "socksio", "tenacity")}
+# match's grouping logic knows nothing of the database that holds the records
+NO_DATABASE = ("sqlite3", "psycopg", "crawler.index")
 
 
 def module_name(path: Path) -> str:
@@ -94,3 +98,9 @@ def test_the_check_sees_a_wrong_arrow(tmp_path: Path) -> None:
     path.write_text("from crawler.net.fetch import Fetcher\n")
     assert "crawler.net.fetch" in imports_of(path)
     assert layer_of("crawler.net.fetch") < layer_of("crawler.records")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if layer_of(n) == 3 and within(n, "crawler.match")))
+def test_matching_logic_does_not_import_the_database(name: str) -> None:
+    found = sorted(i for i in imports_of(MODULES[name]) if any(within(i, banned) for banned in NO_DATABASE))
+    assert not found, f"{name} imports {found}"

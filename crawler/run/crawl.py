@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 
 from crawler.answers import ImageResponse, PageResponse
 from crawler.errors import FetchError, OutputError, internal_error
+from crawler.index import crawling as index_run
 from crawler.models import ImageRecord
 from crawler.net.fetch import Fetcher
 from crawler.pages.extract import extract_image_urls
-from crawler.records import assess, error_record, image_record, seen_again
-from crawler.run.follow_up import fetch_follow_ups
+from crawler.records import error_record, seen_again
+from crawler.run.follow_up import image_record_for
 from crawler.run.frontier import Frontier, Lease
 from crawler.run.stats import Stats
 from crawler.settings import Settings
@@ -149,13 +150,7 @@ class Crawl:
             return error_record(url, page_url, internal_error(exc))
 
     async def _image_record(self, url: str, page_url: str | None, response: ImageResponse, origin: Origin) -> ImageRecord:
-        """The image's record, after the follow-up ranges its format needs (if it is to be fingerprinted)."""
-        settings = self.settings.fingerprint
-        problem = assess(response, settings)
-        if problem is not None:
-            return image_record(url, page_url, response, settings, problem)
-        fetched = await fetch_follow_ups(self.fetcher, url, response, settings, origin)
-        return image_record(url, page_url, response, settings, None, fetched)
+        return await image_record_for(self.fetcher, url, page_url, response, self.settings, origin)
 
     def _write(self, url: str, records: list[ImageRecord]) -> None:
         try:
@@ -171,7 +166,11 @@ class Crawl:
         return record
 
 
-async def crawl_urls(settings: Settings, urls: list[str], stats: Stats) -> None:
-    """Crawl ``urls`` in this process and event loop, into ``settings.output.dir``."""
-    async with Fetcher(settings) as fetcher:
-        await Crawl(settings, fetcher, Store(settings.output.dir), stats).run(urls)
+async def crawl_urls(settings: Settings, urls: list[str], stats: Stats, run_id: str | None) -> None:
+    """Crawl ``urls`` in this process and event loop, into ``settings.output.dir`` (and the index of run ``run_id``)."""
+    store = index_run.open_store(settings, run_id)  # each process its own index connection
+    try:
+        async with Fetcher(settings) as fetcher:
+            await Crawl(settings, fetcher, store, stats).run(urls)
+    finally:
+        stats.index_failures += index_run.close_store(store)

@@ -18,8 +18,11 @@ from crawler.errors import FetchError
 from crawler.fingerprint.analyze import analyze
 from crawler.fingerprint.plan import Fetched, RangePolicy, Rounds
 from crawler.fingerprint.sparse import SparseBuffer
+from crawler.index.thumbnails import keep_thumbnail
+from crawler.models import ImageRecord
 from crawler.net.fetch import Fetcher
-from crawler.settings import FingerprintSettings
+from crawler.records import assess, image_record
+from crawler.settings import FingerprintSettings, Settings
 from crawler.zones import LISTED, Origin
 
 
@@ -48,3 +51,21 @@ async def fetch_follow_ups(
             layout = analyze(buffer, settings.content_bytes)
             return Fetched(buffer, layout, response.bytes_fetched, rounds, requests, fetched, failed.message)
     return Fetched(buffer, plan.layout, response.bytes_fetched, rounds, requests, fetched)
+
+
+async def image_record_for(
+    fetcher: Fetcher, url: str, page_url: str | None, response: ImageResponse, settings: Settings,
+    origin: Origin = LISTED,
+) -> ImageRecord:
+    """The image's record, after the follow-up ranges its format needs (if it is to be fingerprinted).
+
+    With ``output.keep_thumbnails`` the EXIF thumbnail of a fingerprinted
+    image is stored beside the records and named in ``thumbnail_file``.
+    """
+    problem = assess(response, settings.fingerprint)
+    if problem is not None:
+        return image_record(url, page_url, response, settings.fingerprint, problem)
+    fetched = await fetch_follow_ups(fetcher, url, response, settings.fingerprint, origin)
+    thumbnail = fetched.layout.thumbnail if settings.output.keep_thumbnails else None
+    kept = keep_thumbnail(settings.output.dir, thumbnail) if thumbnail else None
+    return image_record(url, page_url, response, settings.fingerprint, None, fetched, kept)

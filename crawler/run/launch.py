@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from crawler.index import crawling as index_run
 from crawler.run.crawl import crawl_urls
 from crawler.run.processes import Display, crawl_in_workers, process_count
 from crawler.run.stats import Stats
@@ -23,9 +24,10 @@ def crawl(settings: Settings, urls: list[str], stats: Stats, display: Display) -
     :class:`~crawler.errors.WorkerFailed` when a worker process died.
     """
     Store(settings.output.dir).remove_partial_files()
+    run_id = index_run.start_run(settings)  # creates or upgrades the index: a problem stops the run here
     count = process_count(settings, len(urls))
     if count > 1:
-        crawl_in_workers(settings, urls, count, stats, display)
+        crawl_in_workers(settings, urls, count, stats, display, run_id)
         return
     with display():
-        asyncio.run(crawl_urls(settings, urls, stats))
+        asyncio.run(crawl_urls(settings, urls, stats, run_id))

@@ -92,7 +92,9 @@ def worker_settings(settings: Settings, count: int, index: int) -> Settings:
 # -- several processes ---------------------------------------------------------
 
 
-def crawl_in_workers(settings: Settings, urls: list[str], count: int, stats: Stats, display: Display) -> None:
+def crawl_in_workers(
+    settings: Settings, urls: list[str], count: int, stats: Stats, display: Display, run_id: str | None
+) -> None:
     """Crawl ``urls`` in ``count`` worker processes, counting into ``stats``, inside ``display()``.
 
     Raises KeyboardInterrupt after a Ctrl-C (finished files are kept),
@@ -108,7 +110,7 @@ def crawl_in_workers(settings: Settings, urls: list[str], count: int, stats: Sta
     workers = [
         context.Process(
             target=_worker_main,
-            args=(worker_settings(settings, len(shards), index), shard, index, reports, stop, os.getpid()),
+            args=(worker_settings(settings, len(shards), index), shard, index, reports, stop, os.getpid(), run_id),
             name=f"crawler-worker-{index}",
         )
         for index, shard in enumerate(shards)
@@ -176,13 +178,13 @@ def _collect(reports: multiprocessing.Queue[Report], latest: list[Stats],
 
 
 def _worker_main(settings: Settings, urls: list[str], index: int,
-                 reports: multiprocessing.Queue[Report], stop: Event, parent: int) -> None:
+                 reports: multiprocessing.Queue[Report], stop: Event, parent: int, run_id: str | None) -> None:
     """A worker process: crawl ``urls``, report counts, stop when told or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides, and tells us through ``stop``
     stats = Stats()
     error: str | None = None
     try:
-        stopped = asyncio.run(_worker_crawl(settings, urls, stats, index, reports, stop, parent))
+        stopped = asyncio.run(_worker_crawl(settings, urls, stats, index, reports, stop, parent, run_id))
     except OutputError as exc:
         stopped, error = False, str(exc)
     reports.put((index, stats, True, error))
@@ -192,9 +194,9 @@ def _worker_main(settings: Settings, urls: list[str], index: int,
 
 
 async def _worker_crawl(settings: Settings, urls: list[str], stats: Stats, index: int,
-                        reports: multiprocessing.Queue[Report], stop: Event, parent: int) -> bool:
+                        reports: multiprocessing.Queue[Report], stop: Event, parent: int, run_id: str | None) -> bool:
     """Run the crawl beside a reporter; True when it was stopped before the end."""
-    run = asyncio.create_task(crawl_urls(settings, urls, stats))
+    run = asyncio.create_task(crawl_urls(settings, urls, stats, run_id))
     while not run.done():
         await asyncio.wait([run], timeout=_REPORT_SECONDS)
         reports.put((index, dataclasses.replace(stats, errors=Counter(stats.errors)), False, None))

@@ -27,6 +27,7 @@ class Stats:
     bytes_fetched: int = 0
     image_bytes_total: int = 0  # sum of the known total sizes of the images seen
     processes: int = 1  # processes the crawl ran in (the sum over workers, each counting 1)
+    index_failures: int = 0  # listed URLs whose file was written but not indexed
 
     def count(self, record: ImageRecord) -> None:
         self.bytes_fetched += record.bytes_fetched

@@ -1,6 +1,6 @@
 """A real, misbehaving HTTP/1.1 server on loopback, for the fault tests.
 
-nginx (``tests/servers.py``) behaves well; the web does not. This server runs
+nginx (``tests/support/servers.py``) behaves well; the web does not. This server runs
 in background threads (one per connection, keep-alive supported) and answers
 each path with a *behaviour*: a function of one :class:`Exchange` that may
 ignore Range, lie in its headers, reset the connection mid-body, trickle,

@@ -6,7 +6,7 @@ recorded: the address type (a domain name arrives as ATYP 0x03; an address
 resolved by the client as 0x01 or 0x04), host, port and the credentials of
 its connection. The tunnel goes to the port ``routes`` names for the host, or
 else to one upstream on 127.0.0.1 (``.onion`` names resolve nowhere), so an
-nginx from ``tests/servers.py`` can play every hidden service and a second
+nginx from ``tests/support/servers.py`` can play every hidden service and a second
 server a clearnet host (``tracker.test``) known only to this proxy;
 ``tunnels`` counts the tunnels opened per host.
 

@@ -1,0 +1,65 @@
+"""The PostgreSQL backend (psycopg 3): one index shared by a team or many crawl machines.
+
+Same schema and SQL as SQLite; ``?`` placeholders become ``%s``. The schema
+upgrade (:func:`crawler.index.database.upgrade`) takes a transaction-scoped
+advisory lock, so crawl processes that start together do not race to create
+the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from crawler.index.database import IndexUnusable, Row
+from crawler.index.schema import Dialect
+
+
+def _sql(statement: str) -> str:
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresDatabase:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.location = _redacted(url)
+        try:
+            self._conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise IndexUnusable(f"cannot connect to the index {self.location}: {exc}".strip()) from None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(row) for row in rows]
+        if batch:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(_sql(sql), batch)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._conn.cursor() as cursor:
+            cursor.execute(_sql(sql), tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._conn.transaction():
+            yield
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}@{host}"

@@ -1,0 +1,40 @@
+"""The evidence levels, strongest first, and what each can and cannot prove.
+
+1. identical file: equal ``sha256_first_10240_bytes`` and equal, known
+   ``image_size``. The prefix alone is not enough: two files that share their
+   first 10,240 bytes (a long EXIF block) but differ in size are different files.
+2. same picture, metadata differs: equal ``content_sha256`` (the frame header,
+   tables and first image data), whatever the metadata.
+3. similar picture: pHashes of the EXIF thumbnails at most a threshold of
+   bits apart (the Hamming distance is shown): re-saved, resized, edited.
+
+A missing value never equals another missing value. An equal ETag is shown
+as supporting evidence only, between URLs of the same host: it is a server's
+token, and unrelated servers (or a missing header) say nothing about the bytes.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Level(IntEnum):
+    IDENTICAL = 1
+    SAME_PICTURE = 2
+    SIMILAR = 3
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Level.IDENTICAL: "identical file",
+    Level.SAME_PICTURE: "same picture, metadata differs",
+    Level.SIMILAR: "similar picture",
+}
+
+
+def hamming(first: int, second: int) -> int:
+    """Bits that differ between two 64-bit hashes (signed or not)."""
+    return ((first ^ second) & ((1 << 64) - 1)).bit_count()
