@@ -175,17 +175,20 @@ class _TagCollector(HTMLParser):
         if tag == "picture" and self._pictures:
             self._pictures -= 1
         elif tag == "style":
-            self.end_style()
+            self._end_style("")
 
     def handle_data(self, data: str) -> None:
         if self._style is not None:
             self._style.append(data)
 
-    def end_style(self) -> None:
-        """Read the open ``<style>``'s text; at the end of input, an unclosed one's too."""
+    def end_input(self) -> None:
+        """Read the text of a ``<style>`` left open (a truncated page)."""
+        # html.parser keeps that text unread in rawdata.
+        self._end_style(self.rawdata)
+
+    def _end_style(self, rest: str) -> None:
         if self._style is not None:
-            # html.parser keeps an unclosed <style>'s text (a truncated page) in rawdata, unread.
-            self._add(css_urls("".join(self._style) + self.rawdata))
+            self._add(css_urls("".join(self._style) + rest))
             self._style = None
 
     def _add(self, urls: list[str]) -> None:
@@ -208,7 +211,7 @@ def _collect(markup: str) -> _TagCollector:
         collector.close()
     except AssertionError:  # html.parser's only fatal error; a safety net
         pass
-    collector.end_style()
+    collector.end_input()
     return collector
 
 
