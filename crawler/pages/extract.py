@@ -48,51 +48,50 @@ _META_KEYS = frozenset(
 )
 
 Attributes: TypeAlias = dict[str, str]
-# (attribute, what its value holds), in the order an element's images are reported.
-Table: TypeAlias = tuple[tuple[str, Kind], ...]
+# attribute -> what its value holds, in the order an element's images are reported.
+Table: TypeAlias = dict[str, Kind]
 
 # <img>, and <source> in a <picture>: the standard attributes, then those where
 # lazy-loading scripts keep the real image while src holds a placeholder.
-_IMG: Table = (
-    ("src", "url"),
-    ("srcset", "srcset"),
-    ("data-src", "url"),  # lazysizes, lozad, vanilla-lazyload, unveil, bLazy, Swiper...
-    ("data-srcset", "srcset"),
-    ("data-original", "url"),  # jQuery Lazy Load
-    ("data-lazy-src", "url"),  # WP Rocket, Jetpack
-    ("data-lazy-srcset", "srcset"),
-    ("data-lazy", "url"),  # Slick
-    ("data-echo", "url"),  # echo.js
-    ("data-src-retina", "url"),  # unveil, Owl Carousel
-    ("data-flickity-lazyload", "url"),  # Flickity
-    ("data-flickity-lazyload-src", "url"),
-    ("data-flickity-lazyload-srcset", "srcset"),
-    ("data-pagespeed-lazy-src", "url"),  # mod_pagespeed
-    ("data-hi-res-src", "url"),  # these three: seen on crawled pages
-    ("data-fallback-src", "url"),
-    ("data-source-standard", "url"),
-)
+_IMG: Table = {
+    "src": "url",
+    "srcset": "srcset",
+    "data-src": "url",  # lazysizes, lozad, vanilla-lazyload, unveil, bLazy, Swiper...
+    "data-srcset": "srcset",
+    "data-original": "url",  # jQuery Lazy Load
+    "data-lazy-src": "url",  # WP Rocket, Jetpack
+    "data-lazy-srcset": "srcset",
+    "data-lazy": "url",  # Slick
+    "data-echo": "url",  # echo.js
+    "data-src-retina": "url",  # unveil, Owl Carousel
+    "data-flickity-lazyload": "url",  # Flickity
+    "data-flickity-lazyload-src": "url",
+    "data-flickity-lazyload-srcset": "srcset",
+    "data-pagespeed-lazy-src": "url",  # mod_pagespeed
+    "data-hi-res-src": "url",  # these three: seen on crawled pages
+    "data-fallback-src": "url",
+    "data-source-standard": "url",
+}
 # SVG's <image>; outside <svg> browsers read <image> as <img>.
-_IMAGE: Table = (("href", "url"), ("xlink:href", "url"), *_IMG)
-_VIDEO: Table = (("poster", "url"), ("data-poster", "url"))  # data-poster: lozad, vanilla-lazyload
-_INPUT: Table = (("src", "url"),)  # only <input type=image>
-_BACKGROUND: Table = (("background", "url"),)  # legacy, still honoured on <body> and tables
-_PRELOAD: Table = (("href", "url"), ("imagesrcset", "srcset"))  # <link rel=preload as=image>
+_IMAGE: Table = {"href": "url", "xlink:href": "url", **_IMG}
+_VIDEO: Table = {"poster": "url", "data-poster": "url"}  # data-poster: lozad, vanilla-lazyload
+_INPUT: Table = {"src": "url"}  # only <input type=image>
+_BACKGROUND: Table = {"background": "url"}  # legacy, still honoured on <body> and tables
+_PRELOAD: Table = {"href": "url", "imagesrcset": "srcset"}  # <link rel=preload as=image>
 # On every element: inline CSS, and where lazy-loading scripts keep background
 # images (lazysizes bgset, lozad, vanilla-lazyload, WP Rocket, echo.js).
-_ANY: Table = (
-    ("style", "css"),
-    ("data-bg", "background"),
-    ("data-bg-hidpi", "background"),
-    ("data-bg-multi", "css"),
-    ("data-bg-multi-hidpi", "css"),
-    ("data-bg-set", "css"),
-    ("data-bgset", "bgset"),
-    ("data-background-image", "list"),
-    ("data-background-image-set", "css"),
-    ("data-echo-background", "url"),
-)
-_ANY_NAMES = frozenset(name for name, _ in _ANY)
+_ANY: Table = {
+    "style": "css",
+    "data-bg": "background",
+    "data-bg-hidpi": "background",
+    "data-bg-multi": "css",
+    "data-bg-multi-hidpi": "css",
+    "data-bg-set": "css",
+    "data-bgset": "bgset",
+    "data-background-image": "list",
+    "data-background-image-set": "css",
+    "data-echo-background": "url",
+}
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ class _TagCollector(HTMLParser):
             self._pictures += 1
         elif tag == "style":
             self._style = []
-        if tag not in _TAGS and (not attrs or _ANY_NAMES.isdisjoint([name for name, _ in attrs])):
+        if tag not in _TAGS and (not attrs or _ANY.keys().isdisjoint([name for name, _ in attrs])):
             return
         # Reversed so that, as in browsers, the first of duplicate attributes wins.
         attributes = {name: value or "" for name, value in reversed(attrs)}
@@ -168,7 +167,7 @@ class _TagCollector(HTMLParser):
             self.references.append((attributes.get("href", ""), True))
         elif tag in _READERS and (tag != "source" or self._pictures or _is_image_type(attributes)):
             self._add(_READERS[tag](attributes))
-        if not _ANY_NAMES.isdisjoint(attributes):
+        if not _ANY.keys().isdisjoint(attributes):
             self._add(_read(attributes, _ANY))
 
     def handle_endtag(self, tag: str) -> None:
@@ -221,11 +220,11 @@ def _read(attributes: Attributes, table: Table) -> list[str]:
     Lazy-loading (``data-*``) attributes also hold flags and words ("true",
     "dark"); only values that can be paths are kept.
     """
+    names = attributes.keys() & table.keys()  # a set operation: most tables are long, most tags short
     urls: list[str] = []
-    for name, kind in table:
-        value = attributes.get(name)
-        if value:
-            found = urls_in(value, kind)
+    for name in sorted(names, key=list(table).index) if len(names) > 1 else names:
+        if value := attributes[name]:
+            found = urls_in(value, table[name])
             urls.extend(filter(is_plausible_path, found) if name.startswith("data-") else found)
     return urls
 
