@@ -326,3 +326,234 @@ def test_page_with_100000_images() -> None:
     assert len(result.image_urls) == 1000
     assert result.image_urls[0] == "https://example.com/i/0.jpg"
     assert result.image_urls[-1] == "https://example.com/i/999.jpg"
+
+
+def test_json_in_an_attribute_yields_its_url_like_strings() -> None:
+    html = (
+        """<img src="p.gif" data-src='{"default": {"src": "//img.example/a.jpg", "width": 300},"""
+        """ "type": "image/jpeg", "alt": "a cat", "title": "Cat", "retina": "/r/b.png 1x, c.webp 2x","""
+        """ "link": "https://example.org/d.jpg", "more": ["e.png", 7, null, true]}'>"""
+        """<img data-srcset='["f.jpg", "g"]'>"""
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/p.gif",
+        "https://img.example/a.jpg",
+        "https://example.com/r/b.png",
+        "https://example.com/gallery/c.webp",
+        "https://example.org/d.jpg",
+        "https://example.com/gallery/e.png",
+        "https://example.com/gallery/f.jpg",
+    ]
+
+
+def test_value_that_only_looks_like_json_is_read_as_before() -> None:
+    html = '<img src="[1].jpg"><img data-src="{{ image.url }}"><img data-src="{broken.jpg">'
+    assert urls(html) == [
+        "https://example.com/gallery/[1].jpg",
+        "https://example.com/gallery/{broken.jpg",
+    ]
+
+
+def test_deeply_nested_or_huge_json_does_not_raise() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    html = f'<img data-src="{deep}"><img data-src=\'{{"n": {"9" * 5000}}}\'><img src="ok.jpg">'
+    assert urls(html) == ["https://example.com/gallery/ok.jpg"]
+
+
+def test_empty_query_is_kept() -> None:
+    html = (
+        '<img src="/a.jpg?"><img src="/a.jpg"><img src="b.jpg?#frag"><img src="c.jpg??">'
+        '<img srcset="//cdn.example.net/d? 2x"><div style="background: url(e.png?)"></div>'
+    )
+    assert urls(html) == [
+        "https://example.com/a.jpg?",
+        "https://example.com/a.jpg",
+        "https://example.com/gallery/b.jpg?",
+        "https://example.com/gallery/c.jpg??",
+        "https://cdn.example.net/d?",
+        "https://example.com/gallery/e.png?",
+    ]
+
+
+def test_audio_and_video_sources_are_not_images() -> None:
+    html = (
+        '<video controls><source src="movie.webm" type="video/webm">'
+        '<source src="still.png" type="Image/PNG"></video>'
+        '<audio><source src="song.mp3"></audio><source src="orphan.jpg">'
+        '<picture><source srcset="p.avif" type="image/avif"><source srcset="p.webp">'
+        '<img src="p.jpg"></picture><source srcset="after.webp">'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/still.png",
+        "https://example.com/gallery/p.avif",
+        "https://example.com/gallery/p.webp",
+        "https://example.com/gallery/p.jpg",
+    ]
+
+
+def test_references_to_the_page_itself_are_skipped() -> None:
+    html = (
+        '<img src="#"><img src=""><img src=" #top "><img srcset="# 1x, real.jpg 2x">'
+        '<a href="#gallery.jpg">x</a><svg style="filter: url(#blur)"><image href="#sprite"/></svg>'
+        '<meta property="og:image" content="#">'
+    )
+    assert urls(html) == ["https://example.com/gallery/real.jpg"]
+
+
+def test_inline_style_urls() -> None:
+    html = (
+        """<div style="background-image: url('hero.jpg')"></div>"""
+        """<p style='background: URL(&quot;bg.png&quot;) no-repeat, url( //cdn.example.net/y.webp ),"""
+        """ linear-gradient(red, blue)'>text</p>"""
+        """<span style="list-style-image:url(data:image/png;base64,iVBORw0KGgo=);color:red"></span>"""
+        """<img src="after.jpg" style="border-image: url(&quot;border.png&quot;) 30">"""
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/hero.jpg",
+        "https://example.com/gallery/bg.png",
+        "https://cdn.example.net/y.webp",
+        "https://example.com/gallery/after.jpg",
+        "https://example.com/gallery/border.png",
+    ]
+
+
+def test_style_element_urls_resolved_against_the_base() -> None:
+    html = (
+        "<head><style>\n"
+        "/* .old { background: url(commented-out.jpg) } */\n"
+        '@import url("theme.css"); @import "print.css" print;\n'
+        '@font-face { font-family: F; src: url(f.woff2) format("woff2"), url(\'f.ttf\'); }\n'
+        ".hero { background: #000 url( 'hero.jpg' ) center / cover; }\n"
+        '.logo { content: "not-a-url.png"; background-image: -webkit-image-set("l1.png" 1x,'
+        ' url(l2.png) 2x); background-image: image-set("l3.avif" type("image/avif") 1x); }\n'
+        ".mask { mask: url(#shape); }\n"
+        "</style><base href=\"/static/\"></head><body><img src=\"i.jpg\"><style>.x{background:url(x.gif)}"
+    )
+    assert urls(html) == [
+        "https://example.com/static/hero.jpg",
+        "https://example.com/static/l1.png",
+        "https://example.com/static/l2.png",
+        "https://example.com/static/l3.avif",
+        "https://example.com/static/i.jpg",
+        "https://example.com/static/x.gif",
+    ]
+
+
+def test_style_element_cut_off_by_a_truncated_page() -> None:
+    assert urls('<style>.a{background:url(a.jpg)} .b{background:url(b.jpg)} .c{col') == [
+        "https://example.com/gallery/a.jpg",
+        "https://example.com/gallery/b.jpg",
+    ]
+
+
+def test_hostile_css_does_not_raise() -> None:
+    css = 'url("' * 20_000 + "/*" * 20_000 + "image-set(" * 20_000
+    html = f'<style>{css}</style><div style="{"url(" * 20_000}"></div><img src="ok.jpg">'
+    assert urls(html)[-1] == "https://example.com/gallery/ok.jpg"
+
+
+def test_svg_image_and_input_type_image() -> None:
+    html = (
+        '<svg><image href="s.svg" width="10"/><image xlink:href="x.png"></image></svg>'
+        '<input type="image" src="button.png" alt="Go"><input type="IMAGE " src="b2.gif">'
+        '<input type="text" src="not-an-image.png"><input src="no-type.png">'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/s.svg",
+        "https://example.com/gallery/x.png",
+        "https://example.com/gallery/button.png",
+        "https://example.com/gallery/b2.gif",
+    ]
+
+
+def test_video_poster() -> None:
+    html = (
+        '<video poster="poster.jpg" src="clip.mp4"></video>'
+        '<video class="lozad" data-poster="lazy-poster.jpg"></video>'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/poster.jpg",
+        "https://example.com/gallery/lazy-poster.jpg",
+    ]
+
+
+def test_link_preload_as_image() -> None:
+    html = (
+        '<link rel="preload" as="image" href="hero.jpg" imagesrcset="hero-1.jpg 1x, hero-2.jpg 2x">'
+        '<link rel="preload" as="image" imagesrcset="only.webp 400w">'
+        '<link rel="preload" as="font" href="font.woff2"><link rel="preload" href="app.js" as="script">'
+        '<link rel="stylesheet" href="style.css">'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/hero.jpg",
+        "https://example.com/gallery/hero-1.jpg",
+        "https://example.com/gallery/hero-2.jpg",
+        "https://example.com/gallery/only.webp",
+    ]
+
+
+def test_more_lazy_loading_attributes() -> None:
+    html = (
+        '<img data-lazy="slick.jpg" data-echo="echo.jpg" data-src-retina="retina.jpg"'
+        ' data-hi-res-src="hi.jpg" data-fallback-src="fallback.jpg"'
+        ' data-source-standard="standard.jpg" data-flickity-lazyload="flick.jpg"'
+        ' data-flickity-lazyload-srcset="fs1.jpg 1x, fs2.jpg 2x" data-pagespeed-lazy-src="ps.jpg"'
+        ' data-caption="A caption">'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/slick.jpg",
+        "https://example.com/gallery/echo.jpg",
+        "https://example.com/gallery/retina.jpg",
+        "https://example.com/gallery/flick.jpg",
+        "https://example.com/gallery/fs1.jpg",
+        "https://example.com/gallery/fs2.jpg",
+        "https://example.com/gallery/ps.jpg",
+        "https://example.com/gallery/hi.jpg",
+        "https://example.com/gallery/fallback.jpg",
+        "https://example.com/gallery/standard.jpg",
+    ]
+
+
+def test_lazy_background_attributes_on_any_element() -> None:
+    html = (
+        '<div class="lazyload" data-bgset="b-200.jpg 200w, b-400.jpg 400w [(max-width: 600px)]'
+        ' | b-wide.jpg"></div>'
+        '<section data-bg="/img/bg.jpg" data-bg-hidpi="url(bg@2x.jpg)"></section>'
+        '<div class="lozad" data-background-image="l1.png,l2.png"></div>'
+        """<div data-background-image-set="url('s1.jpg') 1x, url('s2.jpg') 2x"></div>"""
+        '<div data-bg-multi="url(m1.jpg), linear-gradient(#fff, #ccc)"></div>'
+        '<div data-echo-background="echo-bg.jpg"></div>'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/b-200.jpg",
+        "https://example.com/gallery/b-400.jpg",
+        "https://example.com/gallery/b-wide.jpg",
+        "https://example.com/img/bg.jpg",
+        "https://example.com/gallery/bg@2x.jpg",
+        "https://example.com/gallery/l1.png",
+        "https://example.com/gallery/l2.png",
+        "https://example.com/gallery/s1.jpg",
+        "https://example.com/gallery/s2.jpg",
+        "https://example.com/gallery/m1.jpg",
+        "https://example.com/gallery/echo-bg.jpg",
+    ]
+
+
+def test_lazy_attribute_flags_and_words_are_not_urls() -> None:
+    html = (
+        '<img src="real.jpg" data-lazy="true" data-src="{{ image }}" data-original="1">'
+        '<div data-bg="dark" data-bgset="none"></div><div data-bg="#ffffff"></div>'
+    )
+    assert urls(html) == ["https://example.com/gallery/real.jpg"]
+
+
+def test_legacy_background_attribute() -> None:
+    html = (
+        '<body background="page-bg.gif"><table background="table.png"><tr>'
+        '<td background="cell.jpg">x</td></tr></table><div background="no.jpg"></div>'
+    )
+    assert urls(html) == [
+        "https://example.com/gallery/page-bg.gif",
+        "https://example.com/gallery/table.png",
+        "https://example.com/gallery/cell.jpg",
+    ]
