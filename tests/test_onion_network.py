@@ -12,15 +12,15 @@ error kinds can be checked against what Tor really says.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ from stem.response.events import CircuitEvent, StreamEvent
 from crawler.tor import route_for
 from tests.cli_process import child_env
 from tests.servers import Nginx
+from tests.support.netns import foreign_sockets
+from tests.support.socks_probe import bad_checksum, onion_address, tor_reply
+from tests.support.socks_probe import socks_reply as probe
 from tests.support.tor_network import TorNetwork, onion_nginx, onion_site, tor_network  # noqa: F401  (fixtures)
 from tests.test_crawl_integration import SAMPLES, expected_fields
 
@@ -54,10 +57,10 @@ def crawl(network: TorNetwork, workdir: Path, urls: list[str], settings: str = "
     return load_records(workdir / "out"), finished.stderr
 
 
-def start_crawl(network: TorNetwork, workdir: Path, urls: list[str], settings: str = "") -> subprocess.Popen[str]:
+def start_crawl(network: TorNetwork, workdir: Path, urls: list[str], settings: str = "", attempts: int = 2) -> subprocess.Popen[str]:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "settings.toml").write_text(
-        f"[tor]\nproxies = {json.dumps([network.socks_address])}\n[retries]\nattempts = 2\nbackoff = 0.0\n{settings}"
+        f"[tor]\nproxies = {json.dumps([network.socks_address])}\n[retries]\nattempts = {attempts}\nbackoff = 0.0\n{settings}"
     )
     (workdir / "urls.txt").write_text("".join(url + "\n" for url in urls))
     command = [sys.executable, "-m", "crawler", "--settings", "settings.toml", "crawl", "urls.txt", "-o", "out", "--no-progress"]
@@ -76,37 +79,15 @@ def load_records(output: Path) -> list[Record]:
     return [record for path in sorted(output.rglob("*.json")) for record in json.loads(path.read_text())]
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError(f"the SOCKS port closed the connection after {data.hex()}")
-        data += chunk
-    return data
+def socks_reply(network: TorNetwork, host: str, username: str, password: str = "password") -> bytes:
+    return probe(network.socks_socket, host, username, password)
 
 
-def socks_reply(network: TorNetwork, host: str, username: str) -> bytes:
-    """The whole reply Tor's SocksPort sends to CONNECT host:80 with these credentials (RFC 1928/1929)."""
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(150)
-        sock.connect(str(network.socks_socket))
-        sock.sendall(b"\x05\x01\x02")  # SOCKS5, one method: username/password
-        assert _exactly(sock, 2) == b"\x05\x02"
-        user, password = username.encode(), b"password"
-        sock.sendall(b"\x01" + bytes([len(user)]) + user + bytes([len(password)]) + password)
-        assert _exactly(sock, 2) == b"\x01\x00"
-        name = host.encode()
-        sock.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + (80).to_bytes(2, "big"))
-        head = _exactly(sock, 4)  # VER REP RSV ATYP, then the bound address and port
-        length = {0x01: 4, 0x04: 16}.get(head[3]) or _exactly(sock, 1)[0]
-        return head + _exactly(sock, length + 2)
-
-
-def onion_address(public_key: bytes) -> str:
-    """The v3 onion address of an ed25519 public key (rend-spec-v3: key, checksum, version 3)."""
-    checksum = hashlib.sha3_256(b".onion checksum" + public_key + b"\x03").digest()[:2]
-    return base64.b32encode(public_key + checksum + b"\x03").decode().lower() + ".onion"
+def timed_reply(network: TorNetwork, host: str, username: str, password: str) -> tuple[str, float]:
+    """Tor's reply in hex, and the seconds it took."""
+    started = time.monotonic()
+    reply = socks_reply(network, host, username, password)
+    return reply.hex(), round(time.monotonic() - started, 1)
 
 
 def unpublished_address(network: TorNetwork) -> str:
@@ -115,10 +96,36 @@ def unpublished_address(network: TorNetwork) -> str:
     return onion_address(key_file.read_bytes()[32:])  # a 32-byte header, then the key
 
 
-def bad_checksum(host: str) -> str:
-    """The address with one checksum character changed: the right shape, but Tor must refuse it."""
-    position = 52  # characters 52-53 hold the 16-bit checksum's last bits
-    return host[:position] + ("a" if host[position] != "a" else "b") + host[position + 1 :]
+# -- the network stays private ----------------------------------------------------------
+
+
+def test_the_network_stays_on_loopback(tor_network: TorNetwork) -> None:
+    print(f"\nprotection: {tor_network.protection}")
+    if not tor_network.namespace.isolated:
+        warnings.warn(f"the Tor network ran without a network namespace: {tor_network.protection}", stacklevel=1)
+    torrcs = sorted(tor_network.workdir.glob("*/torrc"))
+    assert len(torrcs) >= 8
+    for path in torrcs:
+        lines = path.read_text().splitlines()
+        assert "TestingTorNetwork 1" in lines and "UseDefaultFallbackDirs 0" in lines, path
+        authorities = [line for line in lines if line.startswith(("DirAuthority", "FallbackDir", "AlternateDirAuthority", "Bridge"))]
+        assert len(authorities) == 3 and all(" 127.0.0.1:" in line for line in authorities), path
+    if tor_network.namespace.isolated:
+        command = [*tor_network.command_prefix, sys.executable, "-c", "import socket; print(socket.if_nameindex())"]
+        assert subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip() == "[(1, 'lo')]"
+    assert tor_network.process_ids(), "no tor is running"
+    assert not tor_network.foreign, sorted(tor_network.foreign)
+
+
+def test_the_socket_audit_sees_a_socket_off_loopback() -> None:
+    """The audit itself can fail: a UDP socket connected off loopback (connecting UDP sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))  # TEST-NET-1: documentation only, routed nowhere
+        except OSError as exc:
+            pytest.skip(f"no route to pick a source address from: {exc}")
+        found = foreign_sockets(os.getpid(), whole_namespace=False)
+    assert any("192.0.2.1:9" in entry for entry in found), found
 
 
 # -- the crawl both onion hosts share -------------------------------------------
@@ -202,3 +209,105 @@ def test_each_onion_host_uses_its_own_credentials_and_circuits(tor_network: TorN
             assert circuit.rend_query == host.removesuffix(".onion"), (host, circuit)
     first, second = (used[host] for host in tor_network.onion_hosts)
     assert not first & second, f"two onion hosts shared circuits {first & second}"
+
+
+# -- what Tor answers, and what the crawler makes of it ----------------------------
+
+SCENARIOS = {  # name -> (the host asked for, Tor's reply code, the crawler's error kind)
+    "unpublished": (unpublished_address, DESCRIPTOR_NOT_FOUND, "onion_descriptor_not_found"),
+    "bad checksum": (lambda network: bad_checksum(network.onion_hosts[0]), ADDRESS_INVALID, "onion_address_invalid"),
+    "too short": (lambda network: "abcdefghij.onion", ADDRESS_INVALID, "onion_address_invalid"),
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_tor_replies_to_a_bad_onion_with_its_extended_error(tor_network: TorNetwork, scenario: str) -> None:
+    address, code, _kind = SCENARIOS[scenario]
+    assert socks_reply(tor_network, address(tor_network), f"probe-{scenario}") == tor_reply(code)
+
+
+@pytest.fixture(scope="module")
+def bad_onion_records(tor_network: TorNetwork, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Record]:
+    """One crawl of a URL per scenario: scenario -> its record."""
+    urls = {f"http://{address(tor_network)}/img/canon.jpg": name for name, (address, _, _) in SCENARIOS.items()}
+    records, _stderr = crawl(tor_network, tmp_path_factory.mktemp("bad-onions"), list(urls))
+    assert sorted(str(record["url"]) for record in records) == sorted(urls)
+    return {urls[str(record["url"])]: record for record in records}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_a_bad_onion_is_an_error_record(bad_onion_records: dict[str, Record], scenario: str) -> None:
+    record = bad_onion_records[scenario]
+    assert record["status"] == "error" and record["error"], record
+    assert record["sha256_first_10240_bytes"] is None
+
+
+@NEEDS_MAPPING
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_a_bad_onion_has_the_error_kind_of_tors_reply(bad_onion_records: dict[str, Record], scenario: str) -> None:
+    assert bad_onion_records[scenario]["error_kind"] == SCENARIOS[scenario][2], bad_onion_records[scenario]
+
+
+# -- an onion service that goes away -----------------------------------------------
+
+SOCKS_TIMEOUT = 20  # seconds Tor lets a stream wait for a circuit: 120 by default, shortened for these tests
+TTL_EXPIRED = 0x06
+
+
+@dataclass
+class GoneAway:
+    records: dict[str, Record]  # served name -> record
+    replies: dict[str, tuple[str, float]]  # whose credentials -> (Tor's reply, in hex; seconds it took)
+
+
+@pytest.fixture(scope="module")
+def gone_away(tor_network: TorNetwork, onion_nginx: Nginx, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoneAway]:
+    """A crawl of three throttled images, one at a time, on a service whose ``tor`` dies once the first is recorded;
+    then what Tor answers for it, through the crawler's circuit and through a new one."""
+    host, service = tor_network.add_service(f"unix:{onion_nginx.state / 'nginx.sock'}")
+    control = tor_network.controller()
+    control.set_conf("SocksTimeout", str(SOCKS_TIMEOUT))
+    try:
+        names = ["img/canon.jpg", "img/nikon.jpg", "img/sony.jpg"]
+        workdir = tmp_path_factory.mktemp("gone-away")
+        settings = "[limits]\nper_host = 1\n[fingerprint]\nmax_rounds = 0\n"
+        process = start_crawl(tor_network, workdir, [f"http://{host}/slow/{name}" for name in names], settings, attempts=1)
+        started = time.monotonic()
+        while not any((workdir / "out").rglob("*.json")):  # a listed URL's file is written once it is done
+            assert process.poll() is None and time.monotonic() - started < 120, "the first image was never recorded"
+            time.sleep(0.05)
+        tor_network.kill(service)
+        finished = finish(process)
+        assert finished.returncode == 0, finished.stderr
+        records = {str(record["url"]).split("/slow/", 1)[1]: record for record in load_records(workdir / "out")}
+        crawler = route_for(host, [tor_network.socks_address], route_all=False)
+        credentials = {"crawler": (str(crawler.username), str(crawler.password)), "new": ("new", "new")}
+        with ThreadPoolExecutor() as pool:  # both at once: each may take the whole SocksTimeout
+            asked = {whose: pool.submit(timed_reply, tor_network, host, *pair) for whose, pair in credentials.items()}
+            replies = {whose: future.result() for whose, future in asked.items()}
+    finally:
+        control.reset_conf("SocksTimeout")
+    print(f"\nvanished service: replies {replies}; records "
+          + json.dumps({name: (r["status"], r["error_kind"], r["error"]) for name, r in records.items()}))
+    yield GoneAway(records, replies)
+
+
+def test_a_service_vanishing_mid_crawl_fails_only_what_was_left(gone_away: GoneAway) -> None:
+    assert set(gone_away.records) == {"img/canon.jpg", "img/nikon.jpg", "img/sony.jpg"}
+    assert gone_away.records["img/canon.jpg"]["status"] == "ok"
+    for name in ("img/nikon.jpg", "img/sony.jpg"):
+        record = gone_away.records[name]
+        assert record["status"] == "error" and record["error"], record
+
+
+def test_tor_replies_for_a_vanished_service(gone_away: GoneAway) -> None:
+    """No extended error says "gone": general failure, TTL expired (no circuit in time) or introduction failed."""
+    allowed = {tor_reply(code).hex() for code in (GENERAL_FAILURE, TTL_EXPIRED, INTRO_FAILED)}
+    assert {reply for reply, _seconds in gone_away.replies.values()} <= allowed, gone_away.replies
+    assert all(seconds <= SOCKS_TIMEOUT + 5 for _reply, seconds in gone_away.replies.values()), gone_away.replies
+
+
+@NEEDS_MAPPING
+def test_a_service_vanishing_mid_crawl_has_the_error_kind_of_tors_reply(gone_away: GoneAway) -> None:
+    kinds = {"socks_general_failure": GENERAL_FAILURE, "socks_ttl_expired": TTL_EXPIRED, "onion_intro_failed": INTRO_FAILED}
+    assert gone_away.records["img/sony.jpg"]["error_kind"] in kinds, gone_away.records["img/sony.jpg"]

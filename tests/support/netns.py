@@ -9,7 +9,10 @@ in the namespace, so the test process still reaches Tor's control and SOCKS
 sockets and nginx's socket from outside.
 
 Where no namespace can be made (an unprivileged container), the network runs
-on the host's loopback with its private configuration only, and says so.
+on the host's loopback with its private configuration only, and says so. The
+holder (started without ``unshare`` then) is also the network's lifeline:
+every ``tor`` names it as its owning process, so the network ends when the
+process that built it does, however that ends.
 Either way :func:`foreign_sockets` reads the kernel's socket tables
 (``/proc/PID/net/tcp*``, ``udp*``) and names every socket whose remote end is
 not a loopback address.
@@ -23,15 +26,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Run inside the new namespace: bring lo up (SIOCGIFFLAGS / SIOCSIFFLAGS | IFF_UP),
-# print the interfaces, then hold the namespace until the parent closes stdin.
-_HOLDER = """
-import fcntl, socket, struct, sys
+_LIFELINE = "import sys; sys.stdin.read()"  # lives until the process that started it closes its stdin
+# Run inside the new namespace: bring lo up (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP),
+# print the interfaces, then hold the namespace like a lifeline.
+_HOLDER = f"""
+import fcntl, socket, struct
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 flags = struct.unpack("16sH14s", fcntl.ioctl(sock, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
 fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
 print(",".join(name for _, name in socket.if_nameindex()), flush=True)
-sys.stdin.read()
+{_LIFELINE}
 """
 
 
@@ -51,16 +55,13 @@ class Namespace:
                 ["unshare", "--net", *user, "--", sys.executable, "-c", _HOLDER],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )
-        except OSError as exc:
-            self.protection = f"private configuration only (no network namespace: {exc})"
-            return self
-        assert holder.stdout is not None
+        except OSError as exc:  # no unshare at all
+            return self._fall_back(str(exc))
+        assert holder.stdout is not None and holder.stderr is not None
         interfaces = holder.stdout.readline().strip()
         if interfaces != "lo":
-            error = holder.stderr.read() if holder.poll() is not None and holder.stderr else ""
             self._close(holder)
-            self.protection = f"private configuration only (no network namespace: {error.strip() or interfaces!r})"
-            return self
+            return self._fall_back(holder.stderr.read().strip() or f"interfaces {interfaces!r}")
         self.holder = holder
         namespace = f"--net=/proc/{holder.pid}/ns/net"
         joined_user = [f"--user=/proc/{holder.pid}/ns/user", "--preserve-credentials"] if user else []
@@ -68,9 +69,21 @@ class Namespace:
         self.protection = "network namespace with loopback only (unshare --net), plus the private configuration"
         return self
 
+    def _fall_back(self, reason: str) -> Namespace:
+        self.holder = subprocess.Popen([sys.executable, "-c", _LIFELINE], stdin=subprocess.PIPE, text=True)
+        self.protection = f"private configuration only (no network namespace: {reason})"
+        return self
+
     @property
     def isolated(self) -> bool:
-        return self.holder is not None
+        return bool(self.prefix)
+
+    @property
+    def owner(self) -> int:
+        """The pid every tor watches (``__OwningControllerProcess``). Not the test process's own: stem
+        then takes ownership over its first control connection, and closing that would end the tor."""
+        assert self.holder is not None
+        return self.holder.pid
 
     def leave(self) -> None:
         if self.holder is not None:

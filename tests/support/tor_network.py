@@ -21,7 +21,6 @@ the session fixture :func:`tor_network`, which serves the test site from
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 
 import pytest
+import stem
 from stem import Signal
 from stem.control import Controller, EventType
 from stem.response.events import HSDescEvent
@@ -96,13 +96,21 @@ class TorNetwork:
         self._controllers.append(control)
         return control
 
-    def add_onion(self, target: str) -> tuple[str, Controller]:
-        """A new onion service on the service ``tor``, published; it lives as long as the returned controller."""
-        control = self.controller(self.service)
-        response = control.create_ephemeral_hidden_service(
-            {80: target}, key_type="NEW", key_content="ED25519-V3", await_publication=True, timeout=120
-        )
-        return f"{response.service_id}.onion", control
+    def add_service(self, target: str, timeout: float = 120.0) -> tuple[str, str]:
+        """One more ``tor`` with one onion service in front of ``target``, published and fetched by the
+        client: (its onion host, its name for :meth:`kill`). Its own process, so that it can vanish."""
+        node = Node(f"extra{len(self._processes)}", make_datadir(self.workdir / f"extra{len(self._processes)}"))
+        torrc.write_torrc(node, torrc.service_config(node, [target]), self.authorities, self.namespace.owner)
+        self._launch(node)
+        deadline = time.monotonic() + timeout
+        host = self._read_hostnames(node, 1, deadline)[0]
+        self._fetch_descriptors([host], deadline)
+        return host, node.nickname
+
+    def kill(self, name: str) -> None:
+        """End one ``tor`` at once (SIGKILL): its relays see its connections drop, as when a machine dies."""
+        self._processes[name].kill()
+        self._processes[name].wait()
 
     def process_ids(self) -> dict[str, int]:
         return {name: process.pid for name, process in self._processes.items() if process.poll() is None}
@@ -122,7 +130,7 @@ class TorNetwork:
                 self._launch(node)
             self._auditor = threading.Thread(target=self._audit_loop, daemon=True)
             self._auditor.start()
-            self.onion_hosts = self._read_hostnames(started + timeout)
+            self.onion_hosts = self._read_hostnames(self.service, len(self.targets), started + timeout)
             self._wait_until_ready(started + timeout)
         except BaseException:
             self.stop()
@@ -162,7 +170,7 @@ class TorNetwork:
             jobs += [pool.submit(torrc.generate_relay_keys, node, empty) for node in self.authorities]  # relays: at start
             for job in jobs:
                 job.result()
-        owner = os.getpid()  # every tor ends itself when the process that started it is gone
+        owner = self.namespace.owner  # every tor ends itself when the lifeline is gone
         for node in self.authorities:
             torrc.write_torrc(node, torrc.authority_config(node), self.authorities, owner)
         for node in self.relays:
@@ -185,48 +193,53 @@ class TorNetwork:
             if process.poll() is not None:
                 raise RuntimeError(f"tor {name} exited ({process.returncode}):\n{self.log_tail(name)}")
 
-    def _read_hostnames(self, deadline: float) -> list[str]:
-        files = [self.service.datadir / f"service{i}" / "hostname" for i in range(len(self.targets))]
+    def _read_hostnames(self, node: Node, count: int, deadline: float) -> list[str]:
+        files = [node.datadir / f"service{i}" / "hostname" for i in range(count)]
         while not all(path.exists() for path in files):
             self._check_alive()
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the onion service wrote no hostname:\n{self.log_tail('service')}")
+                raise RuntimeError(f"the onion service wrote no hostname:\n{self.log_tail(node.nickname)}")
             time.sleep(0.05)  # tor writes the files within its first second; nothing to subscribe to
         return [path.read_text().strip() for path in files]
 
     def _connect(self, node: Node, deadline: float) -> Controller:
-        while not node.control_socket.exists():
+        """The node's controller, once its control socket accepts (the file appears just before it does)."""
+        while True:
             self._check_alive()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"tor {node.nickname} opened no control socket:\n{self.log_tail(node.nickname)}")
-            time.sleep(0.05)
-        return self.controller(node)
+            try:
+                return self.controller(node)
+            except stem.SocketError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"tor {node.nickname} opened no control socket:\n{self.log_tail(node.nickname)}")
+                time.sleep(0.05)
 
     def _wait_until_ready(self, deadline: float) -> None:
         control = self._connect(self.client, deadline)
-        events: queue.Queue[HSDescEvent] = queue.Queue()
-        control.add_event_listener(events.put, EventType.HS_DESC)
-        control.add_event_listener(lambda _event: None, EventType.STATUS_CLIENT)
         started = time.monotonic()
         while "PROGRESS=100" not in control.get_info("status/bootstrap-phase"):
-            self._wait_step(events, deadline, "the client did not bootstrap")
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the client did not bootstrap in time:\n{self.log_tail('client')}")
+            time.sleep(0.2)  # polling Tor's own bootstrap status, which has no event of its own worth the parsing
         self.phases["client bootstrap"] = time.monotonic() - started
-        for host in self.onion_hosts:
-            self._fetch_descriptor(control, events, host.removesuffix(".onion"), deadline)
+        self._fetch_descriptors(self.onion_hosts, deadline)
         self.phases["descriptors"] = time.monotonic() - started - self.phases["client bootstrap"]
-        control.remove_event_listener(events.put)
 
-    def _fetch_descriptor(self, control: Controller, events: queue.Queue[HSDescEvent], address: str, deadline: float) -> None:
-        """Ask the client to fetch the descriptor until it has it; the service may not have published yet."""
-        while True:
-            control.msg(f"HSFETCH {address}")
+    def _fetch_descriptors(self, hosts: list[str], deadline: float) -> None:
+        """Have the client fetch each service's descriptor (HSFETCH) until it has it: proof it is published."""
+        control = self.controller()
+        events: queue.Queue[HSDescEvent] = queue.Queue()
+        control.add_event_listener(events.put, EventType.HS_DESC)
+        for address in (host.removesuffix(".onion") for host in hosts):
             while True:
-                event = self._wait_step(events, deadline, f"no descriptor for {address}.onion")
-                if event is not None and event.address == address and event.action in ("RECEIVED", "FAILED"):
+                control.msg(f"HSFETCH {address}")
+                event = None
+                while event is None or event.address != address or event.action not in ("RECEIVED", "FAILED"):
+                    event = self._wait_step(events, deadline, f"no descriptor for {address}.onion")
+                if event.action == "RECEIVED":
                     break
-            if event.action == "RECEIVED":
-                return
-            control.signal(Signal.NEWNYM)  # forget the failure, so the next HSFETCH asks the HSDirs again
+                control.signal(Signal.NEWNYM)  # forget the failure, so the next HSFETCH asks the HSDirs again
+        control.close()
 
     def _wait_step(self, events: queue.Queue[HSDescEvent], deadline: float, failure: str) -> HSDescEvent | None:
         """One event (or a second without one), failing if a tor died or time ran out."""
@@ -243,7 +256,7 @@ class TorNetwork:
     def _audit(self) -> None:
         for pid in self.process_ids().values():
             self.foreign.update(foreign_sockets(pid, whole_namespace=False))
-        if self.namespace.holder is not None:
+        if self.namespace.isolated and self.namespace.holder is not None:
             self.foreign.update(foreign_sockets(self.namespace.holder.pid, whole_namespace=True))
 
     def _audit_loop(self) -> None:

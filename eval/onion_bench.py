@@ -1,0 +1,175 @@
+"""Benchmark: crawling an onion site through a private Tor network, against the same site direct.
+
+One run, one machine: nginx serves pages of real JPEGs (Stanford Dogs) on
+127.0.0.1 and, through ``tests/support/tor_network.py``'s private network of
+real ``tor`` processes, behind one onion service per onion arm (so that each
+arm pays its own rendezvous, as a crawl meeting a host for the first time
+does). Arms, all with ``crawler crawl`` at its default settings unless named:
+
+1. ``direct``: the pages on 127.0.0.1, no Tor;
+2. ``onion``: the same pages on an onion host (default onion timeouts,
+   ``per_host`` 6, ``concurrency`` 32);
+3. ``onion per_host=N`` and ``onion concurrency=N``: one setting changed.
+
+Rates are over the CLI's wall clock (Python's start-up included). Then probes
+with a raw SOCKS5 client: how long Tor takes to open a stream to an onion
+service with new credentials (a new rendezvous circuit) and with credentials
+it has a circuit for, and to answer for an unpublished address; these are
+the figures the ``timeouts.onion_*`` defaults are checked against.
+
+The network runs on loopback: Tor's hops cost CPU and scheduling here, not the
+hundreds of milliseconds of a real network, so the onion/direct ratio is a
+floor on what the public network costs, not an estimate of it.
+
+Usage: ``python eval/onion_bench.py [--images 200] [--out eval/results/onion-bench]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from crawler.settings import load_settings  # noqa: E402
+from tests.cli_process import child_env  # noqa: E402
+from tests.servers import Nginx  # noqa: E402
+from tests.support.socks_probe import onion_address, socks_reply  # noqa: E402
+from tests.support.tor_network import TorNetwork, site_config  # noqa: E402
+
+DOGS = REPO.parent / "shared" / "stanford-dogs-partial" / "Images"
+IMAGES_PER_PAGE = 20
+ARMS = {  # name -> settings changed from the defaults
+    "onion": {},
+    "onion per_host=1": {"per_host": 1},
+    "onion per_host=2": {"per_host": 2},
+    "onion per_host=16": {"per_host": 16},
+    "onion per_host=32": {"per_host": 32},
+    "onion concurrency=4": {"concurrency": 4},
+    "onion concurrency=64 per_host=64": {"concurrency": 64, "per_host": 64},
+}
+
+
+def make_site(root: Path, images: int) -> list[str]:
+    """Pages of IMAGES_PER_PAGE dog photos each; the pages' paths."""
+    sources = sorted(DOGS.rglob("*.jpg"))[:images]
+    if len(sources) < images:
+        raise SystemExit(f"only {len(sources)} images under {DOGS}")
+    (root / "img").mkdir(parents=True)
+    pages = []
+    for start in range(0, images, IMAGES_PER_PAGE):
+        names = []
+        for source in sources[start : start + IMAGES_PER_PAGE]:
+            shutil.copyfile(source, root / "img" / source.name)
+            names.append(source.name)
+        page = f"page{start // IMAGES_PER_PAGE}.html"
+        (root / page).write_text("<html><body>" + "".join(f'<img src="img/{n}">' for n in names) + "</body></html>")
+        pages.append("/" + page)
+    return pages
+
+
+def crawl(work: Path, prefix: list[str], base: str, pages: list[str], socks: str, limits: dict[str, int]) -> dict[str, object]:
+    """One arm: ``crawler crawl`` over the pages; its wall time and what it recorded."""
+    work.mkdir(parents=True)
+    (work / "urls.txt").write_text("".join(base + page + "\n" for page in pages))
+    (work / "settings.toml").write_text(
+        f'[tor]\nproxies = ["{socks}"]\n[limits]\n' + "".join(f"{key} = {value}\n" for key, value in limits.items())
+    )
+    command = [sys.executable, "-m", "crawler", "--settings", "settings.toml", "crawl", "urls.txt", "-o", "out", "--no-progress"]
+    started = time.monotonic()
+    result = subprocess.run([*prefix, *command], cwd=work, env=child_env(), capture_output=True, text=True, timeout=3600)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit(f"the crawl failed: {result.stderr}")
+    records = [r for path in (work / "out").rglob("*.json") for r in json.loads(path.read_text())]
+    statuses = {status: sum(r["status"] == status for r in records) for status in ("ok", "skipped", "error")}
+    done = statuses["ok"] + statuses["skipped"]
+    return {
+        "seconds": round(seconds, 2), **statuses, "images_per_second": round(done / seconds, 2),
+        "seconds_per_image": round(seconds / done, 4), "errors": sorted({str(r["error"]) for r in records if r["status"] == "error"})[:5],
+    }
+
+
+def probe(network: TorNetwork, host: str, username: str) -> float:
+    """Seconds until Tor answers a CONNECT to host:80 (asserting success or the expected failure)."""
+    started = time.monotonic()
+    socks_reply(network.socks_socket, host, username)
+    return round(time.monotonic() - started, 3)
+
+
+def probes(network: TorNetwork, hosts: list[str], samples: int = 5) -> dict[str, object]:
+    cold = [probe(network, hosts[i % len(hosts)], f"cold-{i}") for i in range(samples)]
+    warm = [probe(network, hosts[0], "cold-0") for _ in range(samples)]
+    key = (network.workdir / "relay0" / "keys" / "ed25519_master_id_public_key").read_bytes()[32:]
+    started = time.monotonic()
+    reply = socks_reply(network.socks_socket, onion_address(key), "unpublished")
+    return {
+        "connect_new_circuit_s": cold, "connect_new_circuit_median_s": statistics.median(cold),
+        "connect_existing_circuit_s": warm, "connect_existing_circuit_median_s": statistics.median(warm),
+        "unpublished_reply": reply.hex(), "unpublished_s": round(time.monotonic() - started, 2),
+    }
+
+
+def markdown(result: dict[str, object]) -> str:
+    arms: dict[str, dict[str, object]] = result["arms"]  # type: ignore[assignment]
+    direct = float(arms["direct"]["images_per_second"])  # type: ignore[arg-type]
+    lines = [
+        "# Onion benchmark result", "",
+        f"{result['images']} images (Stanford Dogs JPEGs) on {result['pages']} pages; {result['machine']}. "
+        f"Tor network: {result['network']}. Defaults: {result['defaults']}.", "",
+        "| arm | seconds | ok | skipped | error | images/s | s/image | images/s vs direct |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, arm in arms.items():
+        lines.append(
+            f"| {name} | {arm['seconds']} | {arm['ok']} | {arm['skipped']} | {arm['error']} | {arm['images_per_second']} "
+            f"| {arm['seconds_per_image']} | {float(arm['images_per_second']) / direct:.3f} |"  # type: ignore[arg-type]
+        )
+    lines += ["", "Probes (raw SOCKS5 CONNECT to the onion service's port 80):", "", "```", json.dumps(result["probes"], indent=2), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=REPO / "eval" / "results" / "onion-bench")
+    args = parser.parse_args()
+    defaults = load_settings(None, {})
+    with tempfile.TemporaryDirectory(prefix="onion-bench-") as temp:
+        work = Path(temp)
+        pages = make_site(work / "site", args.images)
+        nginx = Nginx(work / "site", work / "nginx", site_config(work / "nginx" / "nginx.sock", work / "site"))
+        target = f"unix:{work / 'nginx' / 'nginx.sock'}"
+        try:
+            with TorNetwork(work / "tor", [target] * (len(ARMS) + 1)) as network:
+                hosts = network.onion_hosts
+                arms = {"direct": crawl(work / "direct", [], nginx.url("").rstrip("/"), pages, network.socks_address, {})}
+                for (name, limits), host in zip(ARMS.items(), hosts):
+                    arms[name] = crawl(work / f"arm{len(arms)}", network.command_prefix, f"http://{host}", pages, network.socks_address, limits)
+                    print(name, arms[name], flush=True)
+                result = {
+                    "images": args.images, "pages": len(pages), "arms": arms, "probes": probes(network, hosts[len(ARMS):]),
+                    "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, {platform.platform()}",
+                    "network": f"3 authorities + 3 relays on loopback, bootstrapped in {network.bootstrap_seconds:.0f} s; {network.protection}",
+                    "defaults": f"per_host {defaults.limits.per_host}, concurrency {defaults.limits.concurrency}, onion timeouts "
+                    f"connect {defaults.timeouts.onion_connect} s / read {defaults.timeouts.onion_read} s / total {defaults.timeouts.onion_total} s",
+                }
+        finally:
+            nginx.stop()
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(result))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
