@@ -11,7 +11,12 @@ does). Arms, all with ``crawler crawl`` at its default settings unless named:
    ``per_host`` 6, ``concurrency`` 32);
 3. ``onion per_host=N`` and ``onion concurrency=N``: one setting changed.
 
-Rates are over the CLI's wall clock (Python's start-up included). Then probes
+Arms run in rounds (``--rounds``), interleaved, each run on an onion host of
+its own; the table gives each arm's median over the rounds, with every round's
+rate beside it, since the machine is shared. Rates are over the CLI's wall
+clock (Python's start-up included); CPU seconds are the CLI's own (rusage of
+children) and the ``tor`` processes' (``/proc/PID/stat``) during the arm:
+on loopback, Tor's relaying is CPU that competes with the crawler. Then probes
 with a raw SOCKS5 client: how long Tor takes to open a stream to an onion
 service with new credentials (a new rendezvous circuit) and with credentials
 it has a circuit for, and to answer for an unpublished address; these are
@@ -21,7 +26,7 @@ The network runs on loopback: Tor's hops cost CPU and scheduling here, not the
 hundreds of milliseconds of a real network, so the onion/direct ratio is a
 floor on what the public network costs, not an estimate of it.
 
-Usage: ``python eval/onion_bench.py [--images 200] [--out eval/results/onion-bench]``
+Usage: ``python eval/onion_bench.py [--images 200] [--rounds 2] [--out eval/results/onion-bench]``
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,24 +84,38 @@ def make_site(root: Path, images: int) -> list[str]:
     return pages
 
 
+def tor_cpu_seconds(network: TorNetwork) -> float:
+    """User + system CPU of every tor of the network so far (/proc/PID/stat fields 14 and 15, in clock ticks)."""
+    ticks = 0
+    for pid in network.process_ids().values():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def crawl(work: Path, prefix: list[str], base: str, pages: list[str], socks: str, limits: dict[str, int]) -> dict[str, object]:
-    """One arm: ``crawler crawl`` over the pages; its wall time and what it recorded."""
+    """One run of an arm: ``crawler crawl`` over the pages; its wall time, CPU time and what it recorded."""
     work.mkdir(parents=True)
     (work / "urls.txt").write_text("".join(base + page + "\n" for page in pages))
     (work / "settings.toml").write_text(
         f'[tor]\nproxies = ["{socks}"]\n[limits]\n' + "".join(f"{key} = {value}\n" for key, value in limits.items())
     )
     command = [sys.executable, "-m", "crawler", "--settings", "settings.toml", "crawl", "urls.txt", "-o", "out", "--no-progress"]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu_seconds()
     result = subprocess.run([*prefix, *command], cwd=work, env=child_env(), capture_output=True, text=True, timeout=3600)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, children_cpu_seconds() - cpu
     if result.returncode != 0:
         raise SystemExit(f"the crawl failed: {result.stderr}")
     records = [r for path in (work / "out").rglob("*.json") for r in json.loads(path.read_text())]
     statuses = {status: sum(r["status"] == status for r in records) for status in ("ok", "skipped", "error")}
     done = statuses["ok"] + statuses["skipped"]
     return {
-        "seconds": round(seconds, 2), **statuses, "images_per_second": round(done / seconds, 2),
+        "seconds": round(seconds, 2), "crawler_cpu_s": round(cpu, 2), **statuses, "images_per_second": round(done / seconds, 2),
         "seconds_per_image": round(seconds / done, 4), "errors": sorted({str(r["error"]) for r in records if r["status"] == "error"})[:5],
     }
 
@@ -120,28 +140,58 @@ def probes(network: TorNetwork, hosts: list[str], samples: int = 5) -> dict[str,
     }
 
 
+def median_arm(runs: list[dict[str, object]]) -> dict[str, object]:
+    """The run with the median rate, and every run's rate and CPU."""
+    ordered = sorted(runs, key=lambda run: float(run["images_per_second"]))  # type: ignore[arg-type]
+    return {**ordered[len(ordered) // 2], "rates": [run["images_per_second"] for run in runs],
+            "tor_cpu_s": [run.get("tor_cpu_s") for run in runs]}
+
+
 def markdown(result: dict[str, object]) -> str:
     arms: dict[str, dict[str, object]] = result["arms"]  # type: ignore[assignment]
     direct = float(arms["direct"]["images_per_second"])  # type: ignore[arg-type]
     lines = [
         "# Onion benchmark result", "",
-        f"{result['images']} images (Stanford Dogs JPEGs) on {result['pages']} pages; {result['machine']}. "
-        f"Tor network: {result['network']}. Defaults: {result['defaults']}.", "",
-        "| arm | seconds | ok | skipped | error | images/s | s/image | images/s vs direct |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"{result['images']} images (Stanford Dogs JPEGs) on {result['pages']} pages, {result['rounds']} rounds; "
+        f"{result['machine']}. Tor network: {result['network']}. Defaults: {result['defaults']}. "
+        "Each row: the median round (its seconds, counts, CPU), then every round's images/s.", "",
+        "| arm | seconds | ok | skipped | error | images/s | s/image | vs direct | crawler CPU s | tor CPU s | images/s per round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, arm in arms.items():
         lines.append(
             f"| {name} | {arm['seconds']} | {arm['ok']} | {arm['skipped']} | {arm['error']} | {arm['images_per_second']} "
-            f"| {arm['seconds_per_image']} | {float(arm['images_per_second']) / direct:.3f} |"  # type: ignore[arg-type]
+            f"| {arm['seconds_per_image']} | {float(arm['images_per_second']) / direct:.2f} "  # type: ignore[arg-type]
+            f"| {arm['crawler_cpu_s']} | {arm.get('tor_cpu_s_median', '-')} | {arm['rates']} |"
         )
-    lines += ["", "Probes (raw SOCKS5 CONNECT to the onion service's port 80):", "", "```", json.dumps(result["probes"], indent=2), "```"]
+    lines += ["", "Probes (raw SOCKS5 CONNECT to an onion service's port 80):", "", "```", json.dumps(result["probes"], indent=2), "```"]
     return "\n".join(lines) + "\n"
+
+
+def run_rounds(args: argparse.Namespace, work: Path, network: TorNetwork, nginx: Nginx, pages: list[str]) -> dict[str, object]:
+    hosts = iter(network.onion_hosts)
+    runs: dict[str, list[dict[str, object]]] = {"direct": [], **{name: [] for name in ARMS}}
+    for round_number in range(args.rounds):
+        for name in runs:
+            folder = work / f"round{round_number}" / name.replace(" ", "_")
+            before = tor_cpu_seconds(network)
+            if name == "direct":
+                run = crawl(folder, [], nginx.url("").rstrip("/"), pages, network.socks_address, {})
+            else:
+                run = crawl(folder, network.command_prefix, f"http://{next(hosts)}", pages, network.socks_address, ARMS[name])
+            run["tor_cpu_s"] = round(tor_cpu_seconds(network) - before, 2)
+            runs[name].append(run)
+            print(round_number, name, run, flush=True)
+    arms = {name: median_arm(arm_runs) for name, arm_runs in runs.items()}
+    for arm in arms.values():
+        arm["tor_cpu_s_median"] = statistics.median(arm["tor_cpu_s"])  # type: ignore[arg-type]
+    return arms
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=REPO / "eval" / "results" / "onion-bench")
     args = parser.parse_args()
     defaults = load_settings(None, {})
@@ -151,15 +201,14 @@ def main() -> None:
         nginx = Nginx(work / "site", work / "nginx", site_config(work / "nginx" / "nginx.sock", work / "site"))
         target = f"unix:{work / 'nginx' / 'nginx.sock'}"
         try:
-            with TorNetwork(work / "tor", [target] * (len(ARMS) + 1)) as network:
-                hosts = network.onion_hosts
-                arms = {"direct": crawl(work / "direct", [], nginx.url("").rstrip("/"), pages, network.socks_address, {})}
-                for (name, limits), host in zip(ARMS.items(), hosts):
-                    arms[name] = crawl(work / f"arm{len(arms)}", network.command_prefix, f"http://{host}", pages, network.socks_address, limits)
-                    print(name, arms[name], flush=True)
+            with TorNetwork(work / "tor", [target] * (len(ARMS) * args.rounds + 1)) as network:
+                load = os.getloadavg()[0]
+                arms = run_rounds(args, work, network, nginx, pages)
                 result = {
-                    "images": args.images, "pages": len(pages), "arms": arms, "probes": probes(network, hosts[len(ARMS):]),
-                    "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, {platform.platform()}",
+                    "images": args.images, "pages": len(pages), "rounds": args.rounds, "arms": arms,
+                    "probes": probes(network, network.onion_hosts[-1:]),
+                    "machine": f"{os.cpu_count()} cores, load average {load:.1f} at the start and "
+                    f"{os.getloadavg()[0]:.1f} at the end (the machine is shared), {platform.platform()}",
                     "network": f"3 authorities + 3 relays on loopback, bootstrapped in {network.bootstrap_seconds:.0f} s; {network.protection}",
                     "defaults": f"per_host {defaults.limits.per_host}, concurrency {defaults.limits.concurrency}, onion timeouts "
                     f"connect {defaults.timeouts.onion_connect} s / read {defaults.timeouts.onion_read} s / total {defaults.timeouts.onion_total} s",

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +32,7 @@ from crawler.tor import route_for
 from tests.cli_process import child_env
 from tests.servers import Nginx
 from tests.support.netns import foreign_sockets
-from tests.support.socks_probe import bad_checksum, onion_address, tor_reply
-from tests.support.socks_probe import socks_reply as probe
+from tests.support.socks_probe import bad_checksum, onion_address, socks_reply, tor_reply
 from tests.support.tor_network import TorNetwork, onion_nginx, onion_site, tor_network  # noqa: F401  (fixtures)
 from tests.test_crawl_integration import SAMPLES, expected_fields
 
@@ -79,14 +77,10 @@ def load_records(output: Path) -> list[Record]:
     return [record for path in sorted(output.rglob("*.json")) for record in json.loads(path.read_text())]
 
 
-def socks_reply(network: TorNetwork, host: str, username: str, password: str = "password") -> bytes:
-    return probe(network.socks_socket, host, username, password)
-
-
 def timed_reply(network: TorNetwork, host: str, username: str, password: str) -> tuple[str, float]:
     """Tor's reply in hex, and the seconds it took."""
     started = time.monotonic()
-    reply = socks_reply(network, host, username, password)
+    reply = socks_reply(network.socks_socket, host, username, password)
     return reply.hex(), round(time.monotonic() - started, 1)
 
 
@@ -223,7 +217,7 @@ SCENARIOS = {  # name -> (the host asked for, Tor's reply code, the crawler's er
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_tor_replies_to_a_bad_onion_with_its_extended_error(tor_network: TorNetwork, scenario: str) -> None:
     address, code, _kind = SCENARIOS[scenario]
-    assert socks_reply(tor_network, address(tor_network), f"probe-{scenario}") == tor_reply(code)
+    assert socks_reply(tor_network.socks_socket, address(tor_network), f"probe-{scenario}") == tor_reply(code)
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +255,7 @@ class GoneAway:
 
 
 @pytest.fixture(scope="module")
-def gone_away(tor_network: TorNetwork, onion_nginx: Nginx, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoneAway]:
+def gone_away(tor_network: TorNetwork, onion_nginx: Nginx, tmp_path_factory: pytest.TempPathFactory) -> GoneAway:
     """A crawl of three throttled images, one at a time, on a service whose ``tor`` dies once the first is recorded;
     then what Tor answers for it, through the crawler's circuit and through a new one."""
     host, service = tor_network.add_service(f"unix:{onion_nginx.state / 'nginx.sock'}")
@@ -289,7 +283,7 @@ def gone_away(tor_network: TorNetwork, onion_nginx: Nginx, tmp_path_factory: pyt
         control.reset_conf("SocksTimeout")
     print(f"\nvanished service: replies {replies}; records "
           + json.dumps({name: (r["status"], r["error_kind"], r["error"]) for name, r in records.items()}))
-    yield GoneAway(records, replies)
+    return GoneAway(records, replies)
 
 
 def test_a_service_vanishing_mid_crawl_fails_only_what_was_left(gone_away: GoneAway) -> None:
