@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stem.control import EventType
-from stem.response.events import CircuitEvent, StreamEvent
+from stem.control import EventType  # type: ignore[import-untyped]  # stem ships no type hints
+from stem.response.events import CircuitEvent, StreamEvent  # type: ignore[import-untyped]
 
 from crawler.tor import route_for
 from tests.cli_process import child_env

@@ -32,10 +32,10 @@ from pathlib import Path
 from types import TracebackType
 
 import pytest
-import stem
+import stem  # type: ignore[import-untyped]  # stem ships no type hints
 from stem import Signal
-from stem.control import Controller, EventType
-from stem.response.events import HSDescEvent
+from stem.control import Controller, EventType  # type: ignore[import-untyped]
+from stem.response.events import HSDescEvent  # type: ignore[import-untyped]
 
 from tests.servers import Nginx, free_port
 from tests.support import torrc
@@ -306,7 +306,8 @@ def tor_network(tmp_path_factory: pytest.TempPathFactory, onion_nginx: Nginx) ->
     """The private network with two onion services in front of ``onion_nginx``; bootstrapped once a session."""
     target = f"unix:{onion_nginx.state / 'nginx.sock'}"
     network = TorNetwork(tmp_path_factory.mktemp("tor"), [target, target]).start()
-    print(f"\nprivate Tor network ready in {network.bootstrap_seconds:.1f} s; protection: {network.protection}")
+    phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in network.phases.items())
+    print(f"\nprivate Tor network ready in {network.bootstrap_seconds:.1f} s ({phases}); protection: {network.protection}")
     yield network
     network.stop()
     assert not network.foreign, f"sockets off loopback: {sorted(network.foreign)}"
