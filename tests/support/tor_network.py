@@ -10,9 +10,10 @@ and one client whose SocksPort the crawler uses (``ExtendedErrors``,
 namespace where the machine allows (``tests/support/netns.py``), and a
 background audit of their sockets records anything that is not loopback.
 
-Readiness is Tor's own word, read on its control socket with stem: the
-client's bootstrap reaches 100 % and it fetches every service's descriptor
-(``HSFETCH`` answered by an ``HS_DESC RECEIVED`` event). No sleeps.
+Readiness is Tor's own word, read on its control sockets with stem: the
+service and the client start once an authority's consensus lists every relay,
+then the client's bootstrap reaches 100 % and it fetches every service's
+descriptor (``HSFETCH`` answered by an ``HS_DESC RECEIVED`` event). No sleeps.
 
 Use :class:`TorNetwork` directly (``start()`` / ``stop()``, or ``with``), or
 the session fixture :func:`tor_network`, which serves the test site from
@@ -58,7 +59,7 @@ class TorNetwork:
         self.service = Node("service", make_datadir(self.workdir / "service"))
         self.onion_hosts: list[str] = []
         self.bootstrap_seconds = 0.0
-        self.phases: dict[str, float] = {}  # seconds spent: keys, client bootstrap, descriptors
+        self.phases: dict[str, float] = {}  # seconds spent: keys, full consensus, client bootstrap, descriptors
         self.foreign: set[str] = set()  # sockets seen with an end off loopback
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._controllers: list[Controller] = []
@@ -126,10 +127,14 @@ class TorNetwork:
         try:
             self._write_configuration()
             self.phases["keys and torrcs"] = time.monotonic() - started
-            for node in [*self.authorities, *self.relays, self.service, self.client]:
+            for node in [*self.authorities, *self.relays]:
                 self._launch(node)
             self._auditor = threading.Thread(target=self._audit_loop, daemon=True)
             self._auditor.start()
+            self._wait_for_full_consensus(started + timeout)
+            self.phases["consensus with every relay"] = time.monotonic() - started - self.phases["keys and torrcs"]
+            self._launch(self.service)
+            self._launch(self.client)
             self.onion_hosts = self._read_hostnames(self.service, len(self.targets), started + timeout)
             self._wait_until_ready(started + timeout)
         except BaseException:
@@ -212,6 +217,25 @@ class TorNetwork:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"tor {node.nickname} opened no control socket:\n{self.log_tail(node.nickname)}")
                 time.sleep(0.05)
+
+    def _wait_for_full_consensus(self, deadline: float) -> None:
+        """Until an authority's consensus lists every relay. A client started earlier samples its guards
+        from a consensus of one or two relays and builds paths that end where they began, which fail
+        until its next guard sample: a minute or more."""
+        control = self._connect(self.authorities[0], deadline)
+        expected = len(self.authorities) + len(self.relays)
+        while True:
+            try:
+                consensus = control.get_info("dir/status-vote/current/consensus")
+            except stem.ControllerError:  # no consensus yet
+                consensus = ""
+            if sum(line.startswith("r ") for line in consensus.splitlines()) >= expected:
+                break
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no consensus with all {expected} relays in time:\n{self.log_tail('auth0')}")
+            time.sleep(0.5)  # a new consensus comes every voting interval; GETINFO is how to ask for it
+        control.close()
 
     def _wait_until_ready(self, deadline: float) -> None:
         control = self._connect(self.client, deadline)
