@@ -7,10 +7,7 @@ ours can ever learn of a public relay. The authorities' keys come from
 ``tor-gencert``; a relay's fingerprint from ``tor --list-fingerprint`` run
 with ``DisableNetwork 1``. Voting runs every few seconds (the testing options
 chutney uses), which is what lets the network bootstrap in seconds instead of
-the half hour a default authority waits. A circuit that has not been built in
-10 s is abandoned and built again (a fresh client waits 60 s): on a loopback
-network only a stalled first attempt takes that long, and one stall could add
-a minute to the bootstrap.
+the half hour a default authority waits.
 """
 
 from __future__ import annotations
@@ -39,8 +36,6 @@ TestingDirAuthVoteGuard *
 TestingDirAuthVoteHSDir *
 V3AuthNIntervalsValid 2
 ClientUseIPv6 0
-LearnCircuitBuildTimeout 0
-CircuitBuildTimeout 10
 """
 
 _RELAY = """\
