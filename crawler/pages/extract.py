@@ -36,7 +36,13 @@ from html.parser import HTMLParser
 from typing import TypeAlias
 from urllib.parse import urljoin
 
-from crawler.pages.values import Kind, css_urls, has_image_extension, is_plausible_path, urls_in
+from crawler.pages.values import (
+    Kind,
+    css_urls,
+    has_image_extension,
+    is_plausible_path,
+    urls_in,
+)
 
 __all__ = ["Extracted", "extract_image_urls"]
 

@@ -8,7 +8,6 @@ mtime-size format, EXIF with Pillow.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -20,51 +19,19 @@ from PIL import Image
 from crawler.evaluation.edits import strip_metadata
 from tests.support import cli_process
 from tests.support.servers import Nginx
-from tests.support.sites import assert_fingerprinted, build_site
-
-IMAGES = {  # served name -> corpus file
-    "img/canon.jpg": "jpeg/FujiFilm_FinePixS1Pro_1.jpg",
-    "img/nikon.jpg": "jpeg/Pentax_ist_D.jpg",
-    "img/sony.jpg": "jpeg/Sony_Cybershot_3.jpg",
-    "img/small.jpg": "jpeg/Issue_609.jpg",  # 12,898 bytes: under the minimum
-    "img/lazy.png": "png/Issue_204_dotnet.png",
-    "img/lazyset.jpg": "jpeg/FujiFilm_DS-7_3.jpg",
-    "img/source.webp": "webp/HTC_Desire.webp",
-    "img/og.jpg": "jpeg/Canon_PowerShot_S40_2.jpg",
-    "img/linked.tif": "tiff/Issue_16.tif",
-    "deep/dir/based.jpg": "jpeg/Olympus_C860L.jpg",
-    "direct.jpg": "jpeg/Ricoh_DC-3Z_normal_res.jpg",
-}
-
-INDEX = """<!doctype html><html><head><title>t</title>
-<meta property="og:image" content="/img/og.jpg"></head><body>
-<img src="img/canon.jpg" alt="plain src">
-<img src="img/canon.jpg#again" alt="duplicate with a fragment">
-<img srcset="img/nikon.jpg 1x, img/sony.jpg 2x" alt="srcset">
-<picture><source srcset="img/source.webp" type="image/webp"><img src="img/small.jpg"></picture>
-<img data-src="img/lazy.png" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
-<img data-srcset="img/lazyset.jpg 800w">
-<a href="img/linked.tif">full size</a>
-<img src="img/missing.jpg">
-</body></html>"""
-
-BASED = '<html><head><base href="/deep/dir/"></head><body><img src="based.jpg"></body></html>'
+from tests.support.sites import (
+    BASED,
+    IMAGES,
+    INDEX,
+    assert_fingerprinted,
+    build_site,
+    expected_fields,
+)
 
 
 @pytest.fixture
 def site(tmp_path: Path, corpus: Path) -> Path:
     return build_site(tmp_path / "site", corpus, IMAGES, {"index.html": INDEX, "based.html": BASED})
-
-
-def expected_fields(path: Path) -> dict[str, object]:
-    """What a record says beyond the fingerprint: the sample offset by its documented rule, nginx's ETag."""
-    digest = hashlib.sha256(path.read_bytes()[:10240]).hexdigest()
-    stat = path.stat()
-    return {
-        "sample_offset": int(digest[:16], 16) % (10240 - 128 + 1),
-        "etag": f"{int(stat.st_mtime):x}-{stat.st_size:x}",
-        "etag_raw": f'"{int(stat.st_mtime):x}-{stat.st_size:x}"',
-    }
 
 
 def test_crawl_records_match_the_served_files(tmp_path: Path, site: Path, nginx_factory: Callable[..., Nginx]) -> None:
