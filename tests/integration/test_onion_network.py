@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawler.tor import route_for
+from crawler.net.tor import route_for
 from stem.control import EventType  # type: ignore[import-untyped]  # stem ships no type hints
 from stem.response.events import CircuitEvent, StreamEvent  # type: ignore[import-untyped]
 
