@@ -16,6 +16,7 @@ import psycopg
 
 from crawler.index.database import IndexUnusable, Row
 from crawler.index.schema import Dialect
+from crawler.redact import redact_text, redact_url
 
 
 def _sql(statement: str) -> str:
@@ -26,11 +27,11 @@ class PostgresDatabase:
     dialect: Dialect = "postgresql"
 
     def __init__(self, url: str) -> None:
-        self.location = _redacted(url)
+        self.location = redact_url(url)  # messages never show the password
         try:
             self._conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
-            raise IndexUnusable(f"cannot connect to the index {self.location}: {exc}".strip()) from None
+            raise IndexUnusable(f"cannot connect to the index {self.location}: {redact_text(str(exc))}".strip()) from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_sql(sql), tuple(params))
@@ -54,12 +55,3 @@ class PostgresDatabase:
     def close(self) -> None:
         self._conn.close()
 
-
-def _redacted(url: str) -> str:
-    """The URL without a password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}@{host}"
