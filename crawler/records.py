@@ -89,6 +89,8 @@ def image_record(
             "bytes_fetched": fetched.bytes_fetched if fetched else response.bytes_fetched,
             "range_requests": fetched.requests if fetched else 0,
             "follow_up_error": fetched.error if fetched else None,
+            "range_ignored": response.range_ignored,
+            "content_encoding": response.content_encoding,
             "via_tor": response.via_tor,
             "tls_verified": response.tls_verified,
             **verdict,
