@@ -43,7 +43,7 @@ from crawler.net import connect
 from crawler.net.decoding import BodyDecoder
 from crawler.net.headers import content_range_total, parse_retry_after
 from crawler.net.hosts import HostHealth
-from crawler.net.read_on import read_on
+from crawler.net.read_on import Reader, read_on
 from crawler.net.tor import Route, is_onion, route_for
 from crawler.redact import redact_text, redact_url
 from crawler.settings import Settings
@@ -51,6 +51,7 @@ from crawler.zones import LISTED, Origin, Zone, Zones
 
 T = TypeVar("T")
 _POOL_SIZE = 4  # connections per direct client; see Fetcher._client
+_NETWORK_READ = 65536  # httpcore reads the socket in pieces of up to this many bytes
 _ERROR_BODY_BYTES = 65536  # error pages up to this size are read, keeping the connection
 
 
@@ -166,7 +167,8 @@ class Fetcher:
             self._ignore_range.add(_host(url))
         declared = _identity_length(response.headers)
         ended = len(data) < limit or (declared is not None and len(data) >= declared)
-        found = await read_on(chunks, data, declared, ended, self._settings.fingerprint, _read_up_to)
+        cap = self._settings.fingerprint.max_bytes_per_image
+        found = await read_on(chunks, data, declared, ended, self._settings.fingerprint, _reader_within(response, cap))
         return _image_response(final, found.data, limit, ranged, found.whole)
 
     async def _range_attempt(self, url: str, start: int, end: int, origin: Origin) -> RangeResponse:
@@ -432,6 +434,21 @@ async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> bytes:
         if len(buffer) >= limit:
             break
     return bytes(buffer)
+
+
+def _reader_within(response: httpx.Response, cap: int) -> Reader:
+    """A reader for :func:`crawler.net.read_on.read_on` that starts no network read which could pass ``cap`` bytes."""
+
+    async def read(chunks: AsyncIterator[bytes], wanted: int) -> tuple[bytes, bool]:
+        buffer = bytearray()
+        while len(buffer) < wanted and response.num_bytes_downloaded + _NETWORK_READ <= cap:
+            chunk = await anext(chunks, None)
+            if chunk is None:
+                return bytes(buffer), True
+            buffer += chunk
+        return bytes(buffer), False
+
+    return read
 
 
 async def _read_prefix(response: httpx.Response, chunks: AsyncIterator[bytes], limit: int) -> bytes:

@@ -21,7 +21,8 @@ from crawler.fingerprint.plan import RangePolicy, Rounds
 from crawler.fingerprint.sparse import SparseBuffer
 from crawler.settings import FingerprintSettings
 
-Reader = Callable[[AsyncIterator[bytes], int], Awaitable[bytes]]  # (chunks, at least n bytes) -> bytes, short at the end
+# (chunks, n) -> (at least n bytes unless stopped short, whether the answer ended)
+Reader = Callable[[AsyncIterator[bytes], int], Awaitable[tuple[bytes, bool]]]
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ async def read_on(
     """``data`` (read from ``chunks`` already) and what the plan still needs of the rest, at most the cap.
 
     ``declared`` is the size the headers gave, if any; ``ended`` says the
-    answer ended within ``data``; ``read`` reads on from ``chunks``
-    (``crawler.net.fetch._read_up_to``).
+    answer ended within ``data``; ``read`` reads on from ``chunks`` and may
+    stop short (the fetcher's reader does, before a network read could take
+    the answer past the cap).
     """
     cap = settings.max_bytes_per_image
     body = bytearray(data)
@@ -56,9 +58,11 @@ async def read_on(
         if whole or target <= len(body):
             break
         wanted = target - len(body)
-        more = await read(chunks, wanted)
+        more, ended = await read(chunks, wanted)
         body += more
-        whole = len(more) < wanted or (declared is not None and len(body) >= declared)  # short: the answer ended
+        whole = ended or (declared is not None and len(body) >= declared)
+        if len(more) < wanted and not whole:  # the reader stopped at the cap
+            break
     kept = bytes(body[:cap])
     return ReadOn(kept, whole and len(body) <= cap)
 

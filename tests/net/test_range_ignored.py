@@ -56,6 +56,12 @@ def whole(data: bytes, length: bool = True, pulled: list[int] | None = None) -> 
     return answer
 
 
+async def pieces(data: bytes) -> AsyncIterator[bytes]:
+    """A body in 8 KiB reads, as the network brings it (and not decoded by MockSite)."""
+    for start in range(0, len(data), 8192):
+        yield data[start : start + 8192]
+
+
 def gzipped_ranges(data: bytes) -> Callable[[httpx.Request], httpx.Response]:
     """Apache with forced gzip: a Range is cut from the compressed file, and a plain GET is compressed too."""
     packed = gzip.compress(data)
@@ -63,11 +69,11 @@ def gzipped_ranges(data: bytes) -> Callable[[httpx.Request], httpx.Response]:
     def answer(request: httpx.Request) -> httpx.Response:
         headers = {"Content-Encoding": "gzip"}
         if "Range" not in request.headers:
-            return httpx.Response(200, stream=httpx.ByteStream(packed), headers=headers)  # not decoded by MockSite
+            return httpx.Response(200, content=pieces(packed), headers=headers)
         start, end = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", request.headers["Range"]).groups())  # type: ignore[union-attr]
         body = packed[start : end + 1]
         headers["Content-Range"] = f"bytes {start}-{start + len(body) - 1}/{len(packed)}"
-        return httpx.Response(206, stream=httpx.ByteStream(body), headers=headers)
+        return httpx.Response(206, content=pieces(body), headers=headers)
 
     return answer
 
