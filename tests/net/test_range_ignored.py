@@ -118,7 +118,7 @@ def test_a_200_is_read_on_to_the_same_record_in_one_request(corpus: Path, name: 
         assert getattr(record, field) == getattr(expected, field), field
     assert record.content_sha256 and (record.exif or name.endswith(".png"))
     assert (record.range_ignored, record.range_requests, route.call_count) == (True, 0, 1)
-    assert record.bytes_fetched <= 262144 + 8192  # the cap, and the last chunk read
+    assert record.bytes_fetched <= 262144  # fingerprint.max_bytes_per_image
     assert record.follow_up_error is None
 
 
@@ -152,6 +152,29 @@ def test_a_host_that_ignored_range_gets_no_follow_up_ranges() -> None:
 
     asyncio.run(go())
     assert route.call_count == 1
+
+
+def test_a_follow_up_answered_200_stops_follow_ups_to_its_host(corpus: Path) -> None:
+    """A server that honours only the first range: after one 200, its other images get no Range requests."""
+    data = (corpus / "jpeg/Pentax_ist_D.jpg").read_bytes()
+    first, honoured = ranged(data), whole(data)
+    site = MockSite()
+    routes = [site.route(f"http://img.test/{n}.jpg", lambda r: first(r) if r.headers["Range"].startswith("bytes=0-") else honoured(r))
+              for n in ("a", "b")]
+    records = [record_for(site, f"http://img.test/{n}.jpg") for n in ("a", "b")]
+    assert all(r.follow_up_error and "HTTP 200" in r.follow_up_error for r in records)
+    assert [route.call_count for route in routes] == [2, 2]  # each in its own run: a new Fetcher forgets
+
+    async def go() -> None:
+        async with Fetcher(settings(**{"retries.attempts": 1}), transport=site.transport) as fetcher:
+            for n in ("a", "b"):
+                response = await fetcher.fetch_image(f"http://img.test/{n}.jpg")
+                follow = await fetch_follow_ups(fetcher, f"http://img.test/{n}.jpg", response, settings().fingerprint)
+                assert follow.error is not None
+            assert fetcher.ignores_range("http://img.test/c.jpg")
+
+    asyncio.run(go())
+    assert [route.call_count for route in routes] == [4, 3]  # b's prefix only: no follow-up to a host that ignored Range
 
 
 @pytest.mark.parametrize("name", ["jpeg/Pentax_ist_D.jpg", "png/Issue_204_dotnet.png"])
