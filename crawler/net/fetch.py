@@ -161,7 +161,8 @@ class Fetcher:
     ) -> ImageResponse:
         """The image from its answer's first bytes; a whole-file answer is read on as far as the format needs."""
         response, limit = final.response, self._settings.fingerprint.prefix_bytes
-        if response.status_code in (206, 416):
+        # An HTML answer (a login or soft-404 page) is no image to read on, and says nothing of the host's Range support.
+        if response.status_code in (206, 416) or _is_html(response, data):
             return _image_response(final, data, limit, ranged)
         if ranged:
             self._ignore_range.add(_host(url))

@@ -154,6 +154,21 @@ def test_a_host_that_ignored_range_gets_no_follow_up_ranges() -> None:
     assert route.call_count == 1
 
 
+def test_a_soft_404_page_is_not_read_on_and_leaves_the_host_trusted() -> None:
+    site = MockSite()
+    page = b"<!doctype html><html><body>not found</body></html>" + b" " * 100000
+    route = site.route("http://img.test/gone.jpg", httpx.Response(200, content=page, headers={"Content-Type": "text/html"}))
+
+    async def go() -> None:
+        async with Fetcher(settings(**{"retries.attempts": 1}), transport=site.transport) as fetcher:
+            response = await fetcher.fetch_image("http://img.test/gone.jpg")
+            assert response.range_ignored is True
+            assert not fetcher.ignores_range(URL)
+
+    asyncio.run(go())
+    assert route.call_count == 1
+
+
 def test_a_follow_up_answered_200_stops_follow_ups_to_its_host(corpus: Path) -> None:
     """A server that honours only the first range: after one 200, its other images get no Range requests."""
     data = (corpus / "jpeg/Pentax_ist_D.jpg").read_bytes()
