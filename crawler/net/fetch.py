@@ -15,7 +15,8 @@ Images are fetched with one ``GET`` and ``Range: bytes=0-N``: the answer
 gives both the first bytes and, from ``Content-Range``, the total size. When a
 server ignores Range (200), the same answer is read on as far as the format
 needs, within the per-image cap (:mod:`crawler.net.read_on`), and the
-connection closed; such a host gets no follow-up Range requests. When a
+connection closed; a host that answers a follow-up range with 200 gets no
+more follow-up Range requests. When a
 server compresses its answer anyway (``Content-Encoding`` on a 206), its
 ranges count compressed bytes: the image is then read from its start by one
 request without Range, the same way. There is never a HEAD request.
@@ -92,10 +93,13 @@ class Fetcher:
         for token in range(settings.limits.probing):
             self._probes.put_nowait(first + token // _POOL_SIZE)
         self.hosts = HostHealth(settings.limits.dead_host_failures)
-        self._ignore_range: set[str] = set()  # hosts that answered a Range request with 200
+        # Hosts that answered a follow-up Range request with 200. (A prefix answered 200 is read on and
+        # gets no follow-ups; it does not mark the host, whose other files may honour Range: static
+        # files and a script side by side.)
+        self._ignore_range: set[str] = set()
 
     def ignores_range(self, url: str) -> bool:
-        """Whether ``url``'s host has answered a Range request with the whole file (200)."""
+        """Whether ``url``'s host has answered a follow-up Range request with the whole file (200)."""
         return _host(url) in self._ignore_range
 
     async def __aenter__(self) -> Fetcher:
@@ -161,11 +165,8 @@ class Fetcher:
     ) -> ImageResponse:
         """The image from its answer's first bytes; a whole-file answer is read on as far as the format needs."""
         response, limit = final.response, self._settings.fingerprint.prefix_bytes
-        # An HTML answer (a login or soft-404 page) is no image to read on, and says nothing of the host's Range support.
-        if response.status_code in (206, 416) or _is_html(response, data):
+        if response.status_code in (206, 416) or _is_html(response, data):  # a login or soft-404 page is not read on
             return _image_response(final, data, limit, ranged)
-        if ranged:
-            self._ignore_range.add(_host(url))
         declared = _identity_length(response.headers)
         ended = len(data) < limit or (declared is not None and len(data) >= declared)
         cap = self._settings.fingerprint.max_bytes_per_image

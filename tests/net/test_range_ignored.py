@@ -138,20 +138,22 @@ def test_a_small_image_sent_whole_without_length_is_judged_by_its_length(corpus:
     assert (record.status, record.error_kind, record.image_size) == ("skipped", "too_small", len(data))
 
 
-def test_a_host_that_ignored_range_gets_no_follow_up_ranges() -> None:
+def test_a_prefix_answered_200_leaves_the_hosts_other_images_their_follow_ups(corpus: Path) -> None:
+    """A script ignoring Range beside static files honouring it: the files still get their ranges."""
+    data = (corpus / "jpeg/Pentax_ist_D.jpg").read_bytes()
     site = MockSite()
-    route = site.route(URL, whole(b"\xff\xd8" + bytes(30000)))
+    site.route("http://img.test/script.jpg", whole(data))
+    static = site.route(URL, ranged(data))
 
     async def go() -> None:
         async with Fetcher(settings(**{"retries.attempts": 1}), transport=site.transport) as fetcher:
-            await fetcher.fetch_image(URL)
-            assert fetcher.ignores_range("http://img.test/other.jpg")
-            with pytest.raises(FetchError) as caught:
-                await fetcher.fetch_range("http://img.test/other.jpg", 20000, 30000)
-            assert caught.value.kind == "range_ignored"
+            await fetcher.fetch_image("http://img.test/script.jpg")
+            assert not fetcher.ignores_range(URL)
+            answer = await fetcher.fetch_range(URL, 20000, 30000)
+            assert answer.data == data[20000:30000]
 
     asyncio.run(go())
-    assert route.call_count == 1
+    assert static.call_count == 1
 
 
 def test_a_soft_404_page_is_not_read_on_and_leaves_the_host_trusted() -> None:
