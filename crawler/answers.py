@@ -25,6 +25,15 @@ class ImageResponse:
     bytes_fetched: int  # body bytes read from the network
     via_tor: bool = False  # the final hop went through a Tor proxy
     tls_verified: bool | None = None  # https: whether the certificate was verified; None for http
+    rest: bytes = b""  # bytes past ``data`` read on from the same answer (Range ignored: see crawler.net.read_on)
+    whole: bool = False  # data + rest is the whole file: the answer ended within the cap
+    range_ignored: bool | None = None  # the server answered the Range request with 200; None: no answer to judge (416)
+    content_encoding: str | None = None  # Content-Encoding as sent, when not identity (the body was decoded)
+
+    @property
+    def encoded(self) -> bool:
+        """The body came compressed: a Content-Range counts compressed bytes, useless as file offsets."""
+        return self.content_encoding is not None
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,16 @@ class ImageRecord(BaseModel):
     follow_up_error: str | None = Field(
         default=None, description="Why the follow-up ranges stopped early; the fields hold what was fetched."
     )
+    range_ignored: bool | None = Field(
+        default=None,
+        description="Whether the server answered the Range request with the whole file (200); the answer was "
+        "then read on as far as the format needs, within fingerprint.max_bytes_per_image. Null when no answer tells.",
+    )
+    content_encoding: str | None = Field(
+        default=None,
+        description="Content-Encoding as sent when the image came compressed although identity was asked "
+        "(the body was decoded; image_size is then not taken from Content-Range); null when not encoded.",
+    )
     via_tor: bool | None = Field(
         default=None, description="Whether the image came through a Tor proxy; null when nothing was fetched."
     )

@@ -91,6 +91,8 @@ def image_record(
             "range_requests": fetched.requests if fetched else 0,
             "follow_up_error": fetched.error if fetched else None,
             "thumbnail_file": thumbnail_file,
+            "range_ignored": response.range_ignored,
+            "content_encoding": response.content_encoding,
             "via_tor": response.via_tor,
             "tls_verified": response.tls_verified,
             **verdict,

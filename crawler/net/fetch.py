@@ -13,8 +13,13 @@ connected to and speaks SOCKS5 to Tor itself.
 
 Images are fetched with one ``GET`` and ``Range: bytes=0-N``: the answer
 gives both the first bytes and, from ``Content-Range``, the total size. When a
-server ignores Range (200), reading stops at the prefix and the connection is
-closed. There is never a HEAD request.
+server ignores Range (200), the same answer is read on as far as the format
+needs, within the per-image cap (:mod:`crawler.net.read_on`), and the
+connection closed; a host that answers a follow-up range with 200 gets no
+more follow-up Range requests. When a
+server compresses its answer anyway (``Content-Encoding`` on a 206), its
+ranges count compressed bytes: the image is then read from its start by one
+request without Range, the same way. There is never a HEAD request.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import ssl
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -39,6 +44,7 @@ from crawler.net import connect
 from crawler.net.decoding import BodyDecoder
 from crawler.net.headers import content_range_total, parse_retry_after
 from crawler.net.hosts import HostHealth
+from crawler.net.read_on import Reader, read_on
 from crawler.net.tor import Route, is_onion, route_for
 from crawler.redact import redact_text, redact_url
 from crawler.settings import Settings
@@ -46,6 +52,7 @@ from crawler.zones import LISTED, Origin, Zone, Zones
 
 T = TypeVar("T")
 _POOL_SIZE = 4  # connections per direct client; see Fetcher._client
+_NETWORK_READ = 65536  # httpcore reads the socket in pieces of up to this many bytes
 _ERROR_BODY_BYTES = 65536  # error pages up to this size are read, keeping the connection
 
 
@@ -86,6 +93,14 @@ class Fetcher:
         for token in range(settings.limits.probing):
             self._probes.put_nowait(first + token // _POOL_SIZE)
         self.hosts = HostHealth(settings.limits.dead_host_failures)
+        # Hosts that answered a follow-up Range request with 200. (A prefix answered 200 is read on and
+        # gets no follow-ups; it does not mark the host, whose other files may honour Range: static
+        # files and a script side by side.)
+        self._ignore_range: set[str] = set()
+
+    def ignores_range(self, url: str) -> bool:
+        """Whether ``url``'s host has answered a follow-up Range request with the whole file (200)."""
+        return _host(url) in self._ignore_range
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -95,8 +110,10 @@ class Fetcher:
         self._clients.clear()
 
     async def fetch_image(self, url: str, origin: Origin = LISTED) -> ImageResponse:
-        """GET the image's first ``prefix_bytes`` with a Range request."""
-        return await self._with_retries(partial(self._image_attempt, url, origin))
+        """GET the image's first ``prefix_bytes`` with a Range request (more of a 200: see the module's docstring)."""
+        prefix = self._settings.fingerprint.prefix_bytes
+        response = await self._with_retries(partial(self._image_attempt, url, origin, _range_headers(0, prefix)))
+        return await self._decompressed(url, origin, response)
 
     async def fetch_page(self, url: str, origin: Origin = LISTED) -> PageResponse:
         """GET a page, reading at most ``max_page_bytes`` of its decoded body."""
@@ -114,21 +131,60 @@ class Fetcher:
         page answered with 206 (a static file) is fetched again whole.
         """
         result = await self._with_retries(partial(self._any_attempt, url))
+        if isinstance(result, ImageResponse):
+            return await self._decompressed(url, LISTED, result)
         return result if result is not None else await self.fetch_page(url)
+
+    async def _decompressed(self, url: str, origin: Origin, response: ImageResponse) -> ImageResponse:
+        """An image answered with a compressed range, read again from its start without Range.
+
+        A compressed 206 holds the first bytes of the compressed file: its
+        decoded bytes may fall short of the prefix, and no range of it can be
+        asked for by file offset. When the second request fails, the first
+        answer stands (its record says it was encoded).
+        """
+        if not (response.encoded and response.range_ignored is False):
+            return response
+        try:
+            again = await self._with_retries(partial(self._image_attempt, url, origin, _IMAGE_HEADERS, False))
+        except FetchError:
+            return response
+        return replace(again, bytes_fetched=response.bytes_fetched + again.bytes_fetched, range_ignored=False,
+                       content_encoding=response.content_encoding)
 
     # -- attempts -------------------------------------------------------------
 
-    async def _image_attempt(self, url: str, origin: Origin) -> ImageResponse:
-        async with self._stream(url, _range_headers(0, self._settings.fingerprint.prefix_bytes), origin) as final:
-            response, limit = final.response, self._settings.fingerprint.prefix_bytes
-            data = await _read_prefix(response, _decoded(response), limit)
-            return _image_response(final, data, limit)
+    async def _image_attempt(self, url: str, origin: Origin, headers: dict[str, str], ranged: bool = True) -> ImageResponse:
+        async with self._stream(url, headers, origin) as final:
+            chunks = _decoded(final.response)
+            data = await _read_prefix(final.response, chunks, self._settings.fingerprint.prefix_bytes)
+            return await self._image_answer(url, final, chunks, data, ranged)
+
+    async def _image_answer(
+        self, url: str, final: _Final, chunks: AsyncIterator[bytes], data: bytes, ranged: bool
+    ) -> ImageResponse:
+        """The image from its answer's first bytes; a whole-file answer is read on as far as the format needs."""
+        response, limit = final.response, self._settings.fingerprint.prefix_bytes
+        if response.status_code in (206, 416) or _is_html(response, data):  # a login or soft-404 page is not read on
+            return _image_response(final, data, limit, ranged)
+        declared = _identity_length(response.headers)
+        ended = len(data) < limit or (declared is not None and len(data) >= declared)
+        cap = self._settings.fingerprint.max_bytes_per_image
+        found = await read_on(chunks, data, declared, ended, self._settings.fingerprint, _reader_within(response, cap))
+        return _image_response(final, found.data, limit, ranged, found.whole)
 
     async def _range_attempt(self, url: str, start: int, end: int, origin: Origin) -> RangeResponse:
+        if self.ignores_range(url):
+            raise FetchError("range_ignored", f"{_host(url)} ignored Range before: no follow-up range sent")
         async with self._stream(url, _range_headers(start, end), origin) as final:
             response = final.response
             if response.status_code != 206:
+                if response.status_code == 200:
+                    self._ignore_range.add(_host(url))
                 raise FetchError("range_ignored", f"asked for bytes {start}-{end - 1}, got HTTP {response.status_code}")
+            if _encoding(response.headers) is not None:
+                raise FetchError("encoded_range", f"bytes {start}-{end - 1} came compressed ({_encoding(response.headers)}): "
+                                 "its offsets count compressed bytes")
             content_range_total(response.headers.get("content-range"), expect_start=start)
             data = await _read_prefix(response, _decoded(response), end - start)
             return RangeResponse(data[: end - start], response.num_bytes_downloaded)
@@ -146,7 +202,7 @@ class Fetcher:
             limit = self._settings.fingerprint.prefix_bytes
             data = await _read_prefix(response, chunks, limit)
             if not _is_html(response, data):
-                return _image_response(final, data, limit)
+                return await self._image_answer(url, final, chunks, data, True)
             if response.status_code == 206 and not _is_whole(response, data):
                 return None
             cap = self._settings.limits.max_page_bytes
@@ -347,9 +403,23 @@ def _redirect_target(response: httpx.Response) -> str | None:
     return str(target)
 
 
+# Image requests ask for the file as stored. Accept names the classic formats at full weight and
+# never webp or avif: image CDNs (and negotiating servers) convert to those when a client lists them,
+# and a converted copy has other bytes, hashes and often no EXIF. image/* and */* at lower weights
+# still take whatever the server has (an original WebP, an SVG, an HTML page for fetch_any).
+_IMAGE_HEADERS = {
+    "Accept": "image/jpeg,image/png,image/gif,image/*;q=0.8,*/*;q=0.5",
+    "Accept-Encoding": "identity",
+}
+
+
 def _range_headers(start: int, end: int) -> dict[str, str]:
     """Headers asking for bytes ``[start, end)`` as they are stored (ranges are inclusive in HTTP)."""
-    return {"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"}
+    return {**_IMAGE_HEADERS, "Range": f"bytes={start}-{end - 1}"}
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> bytes:
@@ -366,6 +436,21 @@ async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> bytes:
         if len(buffer) >= limit:
             break
     return bytes(buffer)
+
+
+def _reader_within(response: httpx.Response, cap: int) -> Reader:
+    """A reader for :func:`crawler.net.read_on.read_on` that starts no network read which could pass ``cap`` bytes."""
+
+    async def read(chunks: AsyncIterator[bytes], wanted: int) -> tuple[bytes, bool]:
+        buffer = bytearray()
+        while len(buffer) < wanted and response.num_bytes_downloaded + _NETWORK_READ <= cap:
+            chunk = await anext(chunks, None)
+            if chunk is None:
+                return bytes(buffer), True
+            buffer += chunk
+        return bytes(buffer), False
+
+    return read
 
 
 async def _read_prefix(response: httpx.Response, chunks: AsyncIterator[bytes], limit: int) -> bytes:
@@ -404,19 +489,24 @@ def _is_whole(response: httpx.Response, data: bytes) -> bool:
     return total is not None and len(data) >= total
 
 
-def _image_response(final: _Final, data: bytes, limit: int) -> ImageResponse:
+def _image_response(final: _Final, body: bytes, limit: int, ranged: bool, whole: bool = False) -> ImageResponse:
+    """The image's answer; ``body`` is what was read from offset 0, ``whole`` when it is the whole file."""
     response = final.response
     headers = response.headers
-    data = data[:limit]
+    encoding = _encoding(headers)
+    total: int | None
     if response.status_code in (206, 416):
-        total = content_range_total(headers.get("content-range"), 0 if response.status_code == 206 else None)
+        # A compressed answer's Content-Range counts compressed bytes: no size from it.
+        total = None if encoding else content_range_total(headers.get("content-range"), 0 if response.status_code == 206 else None)
     else:
-        total = _identity_length(headers)
-        if total is None and len(data) < limit:  # the whole body came, so that is its size
-            total = len(data)
+        total = len(body) if whole else _identity_length(headers)
     return ImageResponse(
         url=str(response.url),
-        data=data,
+        data=body[:limit],
+        rest=body[limit:] if response.status_code == 200 else b"",  # a 206 carries only the prefix asked for
+        whole=whole or (total is not None and len(body) >= total),
+        range_ignored=None if not ranged or response.status_code == 416 else response.status_code != 206,
+        content_encoding=encoding,
         total_size=total,
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
@@ -441,9 +531,15 @@ def _page_response(final: _Final, body: bytes, cap: int) -> PageResponse:
     )
 
 
+def _encoding(headers: httpx.Headers) -> str | None:
+    """Content-Encoding as sent; None when the body is not encoded."""
+    value = headers.get("content-encoding", "").strip()
+    return None if value.lower() in ("identity", "") else value
+
+
 def _identity_length(headers: httpx.Headers) -> int | None:
     """Content-Length is the image's size only for an unencoded body."""
-    if headers.get("content-encoding", "identity").lower() not in ("identity", ""):
+    if _encoding(headers) is not None:
         return None
     value = headers.get("content-length", "")
     return int(value) if value.isdigit() else None

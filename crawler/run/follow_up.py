@@ -7,6 +7,10 @@ requests, adds them to the sparse buffer, and asks again, until nothing is
 missing, the per-image byte cap is spent, or ``max_rounds`` is reached. A
 follow-up that fails ends the loop: the record keeps what was fetched and
 says why in ``follow_up_error``.
+
+An image whose server ignored Range, or compressed its answer, gets no Range
+requests: the fetcher read on from the answer itself (``crawler.net.read_on``)
+and the plan is judged on those bytes.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from crawler.zones import LISTED, Origin
 async def fetch_follow_ups(
     fetcher: Fetcher, url: str, response: ImageResponse, settings: FingerprintSettings, origin: Origin = LISTED
 ) -> Fetched:
-    buffer = SparseBuffer.of(response.data, response.total_size)
+    buffer = SparseBuffer.of(response.data + response.rest, response.total_size)
+    if response.range_ignored or response.encoded:
+        return _read_on(buffer, response, settings)
     rounds = requests = fetched = 0
     plan = Rounds(buffer, RangePolicy.from_settings(settings))
     for planned in plan:
@@ -69,3 +75,20 @@ async def image_record_for(
     thumbnail = fetched.layout.thumbnail if settings.output.keep_thumbnails else None
     kept = keep_thumbnail(settings.output.dir, thumbnail) if thumbnail else None
     return image_record(url, page_url, response, settings.fingerprint, None, fetched, kept)
+
+
+def _read_on(buffer: SparseBuffer, response: ImageResponse, settings: FingerprintSettings) -> Fetched:
+    """What the answer itself brought, read on past the prefix; why it stops short, if it does."""
+    layout = analyze(buffer, settings.content_bytes)
+    error = None
+    if layout.needs and not response.whole:
+        if response.range_ignored:
+            error = (f"the server ignored Range: its answer was read to the {settings.max_bytes_per_image}-byte cap "
+                     "(fingerprint.max_bytes_per_image); the rest of what the format needs lies past it")
+        elif not response.rest:
+            error = (f"the server compressed its answer ({response.content_encoding}): its ranges count compressed "
+                     "bytes, and reading the image from its start failed; no follow-up ranges sent")
+        else:
+            error = (f"the server compressed its answer ({response.content_encoding}): the image was read from its "
+                     f"start to the {settings.max_bytes_per_image}-byte cap (fingerprint.max_bytes_per_image)")
+    return Fetched(buffer, layout, response.bytes_fetched, error=error)

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawler.net.tor import route_for
 from stem.control import EventType  # type: ignore[import-untyped]  # stem ships no type hints
 from stem.response.events import CircuitEvent, StreamEvent  # type: ignore[import-untyped]
 
+from crawler.net.tor import route_for
 from tests.support.cli_process import child_env
 from tests.support.netns import foreign_sockets
 from tests.support.servers import Nginx
