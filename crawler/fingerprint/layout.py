@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from crawler.fingerprint.band import BandHash
 from crawler.fingerprint.ranges import Range, clamp, normalize, subtract
 from crawler.fingerprint.sparse import NeedBytes, SparseBuffer
 from crawler.settings import FINGERPRINT_DEFAULTS
@@ -43,6 +44,7 @@ class Layout:
     needs: tuple[Range, ...] = ()
     exif: dict[str, str] = field(default_factory=dict)  # exifread's tags over the pieces held
     thumbnail: bytes | None = None  # the EXIF's JPEG thumbnail
+    band: BandHash | None = None  # the web perceptual hash, when there is no thumbnail (see band.py)
 
     @property
     def complete(self) -> bool:
