@@ -1,7 +1,8 @@
 """The web family of variants -> how well the web perceptual fingerprint follows a picture. Pure.
 
-Scored on the originals without an EXIF thumbnail (those with one keep the
-thumbnail's pHash, which the re-encoded copies lose with their metadata) and
+Scored on the JPEG, PNG and WebP originals without an EXIF thumbnail (those
+with one keep the thumbnail's pHash, which the re-encoded copies lose with
+their metadata; other formats get no band hash and no web variant) and
 their web variants (:mod:`web_variants`), each hashed from the bytes the
 crawler's adaptive plan fetches of it:
 
@@ -28,7 +29,7 @@ import numpy as np
 from crawler.evaluation.hashing import FileResult
 from crawler.evaluation.metrics import component_labels
 from crawler.evaluation.web_variants import WEB_KINDS
-from crawler.fingerprint.band import THRESHOLD, band_kind
+from crawler.fingerprint.band import BAND_FORMATS, THRESHOLD, band_kind
 from crawler.fingerprint.perceptual import distance
 
 ORIGINAL = "original"
@@ -55,7 +56,7 @@ class WebKindScore:
 @dataclass(frozen=True)
 class WebEvaluation:
     threshold: int
-    with_thumbnail: int  # originals left out: they keep the thumbnail's pHash
+    with_thumbnail: int  # JPEG, PNG and WebP originals left out: they keep the thumbnail's pHash
     rows: list[WebKindScore]
     different_pairs: int  # pairs of band hashes of the same band from different pictures
     false_positives: int  # those within the threshold
@@ -70,7 +71,7 @@ def score_web(
 
     ``content_bytes`` is the crawler's K, whose adaptive run's bytes are counted.
     """
-    kept = [o for o in originals if o.thumbnail_hash is None]
+    kept = [o for o in originals if o.thumbnail_hash is None and o.format in BAND_FORMATS]
     paths = {o.path for o in kept}
     web = [(o, v, kind) for o, v, kind in pairs if kind in WEB_KINDS and o.path in paths]
     rows = [_row(ORIGINAL, [(o, o) for o in kept], content_bytes, own=True)]
@@ -80,7 +81,8 @@ def score_web(
     sources = [o.path for o in kept] + [o.path for o, _, _ in web]
     labels = _same_picture(files, sources)
     different, false_positives, nearest, listed = _different_pictures(files, labels, names)
-    return WebEvaluation(THRESHOLD, len(originals) - len(kept), rows, different, false_positives, nearest, listed)
+    with_thumbnail = sum(o.thumbnail_hash is not None and o.format in BAND_FORMATS for o in originals)
+    return WebEvaluation(THRESHOLD, with_thumbnail, rows, different, false_positives, nearest, listed)
 
 
 def _row(kind: str, pairs: list[tuple[FileResult, FileResult]], content_bytes: int, own: bool = False) -> WebKindScore:

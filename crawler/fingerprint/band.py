@@ -31,8 +31,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
-from PIL import Image
+from PIL import Image, ImageStat
 
 from crawler.fingerprint.band_decode import Partial, decode
 from crawler.fingerprint.ranges import Range, clamp, subtract
@@ -124,7 +123,7 @@ def _band_hash(part: Partial, band_rows: float) -> tuple[BandHash, float]:
         rows = part.image.crop((0, 0, part.width, math.ceil(band_rows - 1e-6)))
         box = (0.0, 0.0, float(part.width), band_rows)
         square = rows.resize((HASH_SIDE, HASH_SIDE), Image.Resampling.LANCZOS, box=box)
-    contrast = float(np.asarray(square, dtype=np.float64).std())
+    contrast = float(ImageStat.Stat(square).stddev[0])
     return BandHash(str(imagehash.phash(square)), f"top_band_{round(part.width / band_rows)}:{part.how}"), contrast
 
 

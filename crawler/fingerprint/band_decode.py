@@ -29,13 +29,17 @@ import struct
 import warnings
 import zlib
 from dataclasses import dataclass
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
+
 from PIL import Image
 
 from crawler.fingerprint.ranges import Range
 from crawler.fingerprint.sniff import sniff_format
 from crawler.fingerprint.sparse import SparseBuffer
+
+if TYPE_CHECKING:  # NumPy is imported when a JPEG is decoded: not by every command at start-up
+    import numpy as np
+    import numpy.typing as npt
 
 DRAFT_WIDTH = 64  # decode at the smallest DCT scale still this wide: pHash looks at 32 columns
 MAX_PIXELS = 80_000_000  # refuse absurd frame sizes before any pixel is allocated
@@ -111,7 +115,7 @@ def _jpeg(buffer: SparseBuffer, complete: bool) -> Partial | list[Range]:
     image = _open(b"\xff\xd8" + segments + data + b"\xff\xd9")
     image.draft("L", (DRAFT_WIDTH, 1))
     image.load()
-    rows = image.height if complete else _real_rows(np.asarray(image))
+    rows = image.height if complete else _real_rows(_pixels(image))
     grey = _grey(image)
     how = "jpeg_progressive" if progressive else "jpeg_baseline"
     return Partial(grey, grey.width, grey.height, rows, how, data_start, data_start + len(data))
@@ -172,11 +176,19 @@ def _whole_segments(data: bytes) -> bytes:
     return data
 
 
+def _pixels(image: Image.Image) -> npt.NDArray[np.uint8]:
+    import numpy as np
+
+    return np.asarray(image)
+
+
 def _real_rows(pixels: npt.NDArray[np.uint8]) -> int:
     """Rows above the grey that libjpeg leaves where the data ran out (seen on the right edge).
 
     The grey is 128 in every channel; an inverted (Adobe) CMYK file shows it as 127.
     """
+    import numpy as np
+
     edge = pixels[:, -2:]
     grey = np.all((edge == _GREY) | (edge == _GREY - 1), axis=tuple(range(1, edge.ndim)))
     if not grey[-1]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from PIL import Image
@@ -52,6 +53,7 @@ def test_score_counts_recall_false_positives_and_bytes() -> None:
     a = result("a.jpg", "1", "0000000000000000")
     b = result("b.jpg", "2", "ffffffffffffffff")
     thumb = result("t.jpg", "3", "0000000000000000", source="exif_thumbnail")
+    heic = dataclasses.replace(result("h.heic", "9", None, None), format="heic")  # no band: left out silently
     pairs = [
         (a, result("v1", "4", "000000000000007f", spent=20000), "web_png"),  # 7 bits: a match
         (b, result("v2", "5", "ffffffffffffff00", spent=30000), "web_png"),  # 8 bits from b: a miss
@@ -59,7 +61,7 @@ def test_score_counts_recall_false_positives_and_bytes() -> None:
         (b, result("v4", "7", "ffffffffffffffff", source="top_band_2:png"), "web_webp"),  # another band: a miss
         (thumb, result("v5", "8", "0000000000000000"), "web_png"),  # its original has a thumbnail: left out
     ]
-    web = score_web([a, b, thumb], pairs, K)
+    web = score_web([a, b, thumb, heic], pairs, K)
     rows = {row.kind: row for row in web.rows}
     assert web.with_thumbnail == 1
     assert (rows["original"].files, rows["original"].hashed, rows["original"].recall) == (2, 2, None)
