@@ -28,9 +28,11 @@ class Layout:
 
     Ranges are half-open ``(start, end)`` file offsets. ``needs`` lists the
     missing bytes that (a) the structure walk, (b) the EXIF and (c) the
-    content-hash input depend on; a walk stopped at a header it lacks asks
-    for a read-ahead window with it (see :meth:`Draft.walk_to`). It is empty
-    once all three are complete or cannot be had (the file ends, or is
+    content-hash input depend on, and (d) for a JPEG, PNG or WebP without an
+    EXIF thumbnail, the top band of the picture (``band``, added by
+    :func:`crawler.fingerprint.analyze.analyze`); a walk stopped at a header
+    it lacks asks for a read-ahead window with it (see :meth:`Draft.walk_to`).
+    It is empty once all are complete or cannot be had (the file ends, or is
     malformed there).
     """
 
