@@ -64,7 +64,9 @@ class ImageRecord(BaseModel):
         default=None, description="pHash (64-bit hex, imagehash) of a picture found in the fetched bytes."
     )
     perceptual_hash_source: str | None = Field(
-        default=None, description="What perceptual_hash was computed from (exif_thumbnail); null if none."
+        default=None,
+        description="What perceptual_hash was computed from: exif_thumbnail, or the top band of the picture "
+        "and its decoder (e.g. top_band_8:jpeg_baseline); only hashes of the same source kind compare; null if none.",
     )
     timestamp: datetime = Field(default_factory=utc_now, description="When fetched (UTC, ISO 8601).")
     exif: dict[str, str] = Field(

@@ -30,6 +30,7 @@ class FingerprintSettings(_Section):
     max_bytes_per_image: int = Field(default=262144, ge=HASHED_PREFIX_BYTES)
     max_rounds: int = Field(default=4, ge=0, le=16)
     content_bytes: int = Field(default=4096, ge=64, le=1024 * 1024)
+    whole_file_bytes: int = Field(default=65536, ge=0)
 
 
 class OutputSettings(_Section):

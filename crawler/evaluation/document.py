@@ -25,6 +25,7 @@ from crawler.evaluation.hashing import (
     FileResult,
 )
 from crawler.evaluation.metrics import MethodMetrics, pairs
+from crawler.evaluation.web_document import WebResult, web_document
 
 if TYPE_CHECKING:  # these pull in NumPy, which `crawler crawl` does not need at start-up
     from crawler.evaluation.harness import Evaluation
@@ -154,6 +155,7 @@ class Variants(TypedDict):
     methods: list[str]
     kinds: dict[str, KindResult]
     union: dict[str, MethodResult]
+    web: WebResult | None
 
 
 class Document(TypedDict):
@@ -241,7 +243,7 @@ def to_document(evaluation: Evaluation) -> Document:
         "perceptual": {
             "thresholds": list(PHASH_THRESHOLDS),
             "default_threshold": DEFAULT_PHASH_THRESHOLD,
-            "images_with_hash": sum(image.perceptual_hash is not None for image in inv.images),
+            "images_with_hash": sum(image.thumbnail_hash is not None for image in inv.images),
         },
         "variants": _variants(evaluation.variants) if evaluation.variants is not None else None,
     }
@@ -291,6 +293,7 @@ def _variants(scored: VariantEvaluation) -> Variants:
         "methods": list(scored.union),
         "kinds": {kind.kind: _kind(kind) for kind in scored.kinds},
         "union": {name: _method(m) for name, m in scored.union.items()},
+        "web": web_document(scored.web) if scored.web is not None else None,
     }
 
 

@@ -97,7 +97,7 @@ def score(inventory: Inventory, params: HashParams) -> Evaluation:
     paths = [image.path for image in images]
     truth = [image.sha256 for image in images]
     methods = {name: measure(name, paths, truth, [image.keys.get(name) for image in images]) for name in params.methods()}
-    hashes = [image.perceptual_hash for image in images]
+    hashes = [image.thumbnail_hash for image in images]
     near = near_pairs(hashes, max(PHASH_THRESHOLDS))
     keyed = sum(value is not None for value in hashes)
     for threshold in PHASH_THRESHOLDS:
@@ -123,7 +123,7 @@ def evaluate_variants(
         outcomes = generate(source, originals, out, pool, notify)
         every_size = dataclasses.replace(params, min_image_bytes=0)  # a resized variant may be small
         hashed = collect(out, every_size, progress=notify, pool=pool).images
-    scored = score_variants(chosen, hashed, outcomes)
+    scored = score_variants(chosen, hashed, outcomes, params.content_bytes)
     return dataclasses.replace(scored, elapsed_seconds=time.perf_counter() - started)
 
 

@@ -28,6 +28,7 @@ from typing import Literal
 
 from crawler.evaluation.sources import describe_error
 from crawler.fingerprint.compute import fingerprint
+from crawler.fingerprint.perceptual import SOURCE_EXIF_THUMBNAIL
 from crawler.fingerprint.plan import Fetched, RangePolicy, replay
 from crawler.fingerprint.sniff import sniff_format
 from crawler.models import HASHED_PREFIX_BYTES
@@ -60,7 +61,7 @@ def content_method(content_bytes: int) -> str:
 
 
 def perceptual_method(threshold: int) -> str:
-    """Name of the method pairing images whose pHashes differ in at most ``threshold`` bits."""
+    """Name of the method pairing images whose EXIF-thumbnail pHashes differ in at most ``threshold`` bits."""
     return f"perceptual_hash<={threshold}"
 
 
@@ -130,6 +131,18 @@ class FileResult:
     fetched: dict[int, int] = field(default_factory=dict)  # K -> bytes the adaptive loop fetched
     rounds: dict[int, int] = field(default_factory=dict)  # K -> its follow-up round trips
     error: str = ""
+    perceptual_source: str | None = None  # the record's perceptual_hash_source
+
+    @property
+    def thumbnail_hash(self) -> str | None:
+        """The pHash of the EXIF thumbnail: what the ``perceptual_hash<=T`` methods compare."""
+        return self.perceptual_hash if self.perceptual_source == SOURCE_EXIF_THUMBNAIL else None
+
+    @property
+    def band_hash(self) -> str | None:
+        """The web perceptual hash of the top band (see :mod:`crawler.evaluation.web_score`)."""
+        source = self.perceptual_source
+        return self.perceptual_hash if source is not None and source != SOURCE_EXIF_THUMBNAIL else None
 
 
 def classify(path: str, data: bytes, params: HashParams) -> FileResult:
@@ -161,7 +174,10 @@ def image_result(path: str, data: bytes, sha256: str, image_format: str, params:
     keys.update({content_method(k): run.layout.content_sha256 for k, run in runs.items() if run.layout.content_sha256})
     spent = {k: run.bytes_fetched for k, run in runs.items()}
     rounds = {k: run.rounds for k, run in runs.items()}
-    return FileResult(path, "image", len(data), sha256, image_format, keys, fields.perceptual_hash, spent, rounds)
+    return FileResult(
+        path, "image", len(data), sha256, image_format, keys, fields.perceptual_hash, spent, rounds,
+        perceptual_source=fields.perceptual_hash_source,
+    )
 
 
 def _prefix_sweep(data: bytes, lengths: tuple[int, ...]) -> dict[str, str]:

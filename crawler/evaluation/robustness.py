@@ -34,6 +34,8 @@ from crawler.evaluation.metrics import (
 )
 from crawler.evaluation.near import near_pairs
 from crawler.evaluation.variants import KINDS, Outcome
+from crawler.evaluation.web_score import WebEvaluation, score_web
+from crawler.fingerprint.layout import CONTENT_BYTES
 from crawler.fingerprint.perceptual import distance
 
 KEY_METHODS = (PREFIX_METHOD, PREFIX_SIZE_METHOD, CONTENT_METHOD)
@@ -64,12 +66,19 @@ class VariantEvaluation:
     kinds: list[KindScore]
     union: dict[str, MethodMetrics]  # every method on originals + variants, "same picture" as truth
     elapsed_seconds: float = 0.0
+    web: WebEvaluation | None = None  # the web perceptual fingerprint on the web family
 
 
 def score_variants(
-    originals: Sequence[FileResult], variants: Sequence[FileResult], outcomes: Sequence[Outcome]
+    originals: Sequence[FileResult],
+    variants: Sequence[FileResult],
+    outcomes: Sequence[Outcome],
+    content_bytes: int = CONTENT_BYTES,
 ) -> VariantEvaluation:
-    """Score ``variants`` (hashed, paths as written) against the ``originals`` they came from."""
+    """Score ``variants`` (hashed, paths as written) against the ``originals`` they came from.
+
+    ``content_bytes``: the crawler's K, whose bytes fetched the web score counts.
+    """
     by_path = {original.path: original for original in originals}
     made = {outcome.path: outcome for outcome in outcomes if outcome.path}
     pairs = [(by_path[made[v.path].original], v, made[v.path].kind) for v in variants if v.path in made]
@@ -77,7 +86,8 @@ def score_variants(
     files = [*originals, *(v for _, v, _ in pairs)]
     names = [o.path for o in originals] + [f"{o.path} [{kind}]" for o, _, kind in pairs]
     sources = [o.path for o in originals] + [o.path for o, _, _ in pairs]
-    return VariantEvaluation(len(originals), len(pairs), kinds, _union(files, names, sources))
+    web = score_web(originals, pairs, content_bytes)
+    return VariantEvaluation(len(originals), len(pairs), kinds, _union(files, names, sources), web=web)
 
 
 def _kind_score(kind: str, pairs: list[tuple[FileResult, FileResult]], outcomes: Sequence[Outcome]) -> KindScore:
@@ -91,7 +101,7 @@ def _kind_score(kind: str, pairs: list[tuple[FileResult, FileResult]], outcomes:
         skipped=dict(sorted(skipped.items())),
         matched=matched,
         content_coverage=sum(CONTENT_METHOD in o.keys and CONTENT_METHOD in v.keys for o, v in pairs),
-        perceptual_coverage=sum(o.perceptual_hash is not None and v.perceptual_hash is not None for o, v in pairs),
+        perceptual_coverage=sum(o.thumbnail_hash is not None and v.thumbnail_hash is not None for o, v in pairs),
     )
 
 
@@ -101,15 +111,15 @@ def _same_key(first: FileResult, second: FileResult, method: str) -> bool:
 
 
 def _near(first: FileResult, second: FileResult, threshold: int) -> bool:
-    if first.perceptual_hash is None or second.perceptual_hash is None:
+    if first.thumbnail_hash is None or second.thumbnail_hash is None:
         return False
-    return distance(first.perceptual_hash, second.perceptual_hash) <= threshold
+    return distance(first.thumbnail_hash, second.thumbnail_hash) <= threshold
 
 
 def _union(files: list[FileResult], names: list[str], sources: list[str]) -> dict[str, MethodMetrics]:
     truth = [str(label) for label in _same_picture(files, sources)]
     scores = {method: measure(method, names, truth, [f.keys.get(method) for f in files]) for method in KEY_METHODS}
-    hashes = [f.perceptual_hash for f in files]
+    hashes = [f.thumbnail_hash for f in files]
     near = near_pairs(hashes, max(PHASH_THRESHOLDS))
     keyed = sum(value is not None for value in hashes)
     for threshold, method in zip(PHASH_THRESHOLDS, PERCEPTUAL_METHODS):

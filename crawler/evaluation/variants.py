@@ -11,7 +11,10 @@ For every original (or a sample of them) this writes, under ``OUT/<kind>/``:
 - ``resized_new_thumbnail``: the resized JPEG with a new EXIF thumbnail made
   from the resized picture, as an editor that rewrites thumbnails does. The
   two kinds before it carry the camera's thumbnail over byte for byte, so a
-  thumbnail pHash matches them trivially; this one tests the pHash itself.
+  thumbnail pHash matches them trivially; this one tests the pHash itself;
+- the web family (``web_*``, see :mod:`web_variants`): re-encoded as a site
+  re-posts a picture, metadata dropped: JPEG at quality 75, resized to 50 %
+  and to 800 px wide, progressive, PNG and WebP.
 
 A kind that does not apply to a file (no EXIF, a format without byte-level
 edits, a picture Pillow cannot decode) is not written, and the reason is
@@ -41,8 +44,9 @@ from crawler.evaluation.edits import (
     strip_metadata,
 )
 from crawler.evaluation.sources import Member, describe_error, iter_tar
+from crawler.evaluation.web_variants import WEB_KINDS, web_variants
 
-KINDS = ("stripped", "exif_edited", "comment_added", "resaved", "resized", "resized_new_thumbnail")
+KINDS = ("stripped", "exif_edited", "comment_added", "resaved", "resized", "resized_new_thumbnail", *WEB_KINDS)
 QUALITY = 90
 THUMBNAIL_SIZE = (160, 120)
 _PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
@@ -82,6 +86,7 @@ def variants(data: bytes, image_format: str) -> Iterator[tuple[str, bytes | str]
     half = _attempt(resize, data, image_format)
     yield "resized", half
     yield "resized_new_thumbnail", _attempt(new_thumbnail, half, image_format) if isinstance(half, bytes) else half
+    yield from web_variants(data, image_format)
 
 
 def resave(data: bytes, image_format: str) -> bytes:

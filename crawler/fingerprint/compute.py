@@ -4,6 +4,11 @@ The crawler calls it with the prefix it fetched over HTTP and the sparse
 buffer of everything it fetched (prefix plus follow-up ranges); the eval
 harness calls it with the first bytes of a local file, or the buffer the
 adaptive loop would have fetched of it. Both get the same fields.
+
+``perceptual_hash`` is the pHash of the EXIF thumbnail when the image has
+one (source ``exif_thumbnail``), else the web perceptual hash of the top band
+of its picture (source e.g. ``top_band_8:jpeg_baseline``, see
+:mod:`crawler.fingerprint.band`). Hashes compare only within one source kind.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ def fingerprint(
     digest = prefix_sha256(data)
     offset = sample_offset(digest, len(data), sample_bytes)
     layout = layout if layout is not None else analyze(SparseBuffer.of(data), content_bytes)
-    picture_hash = phash(layout.thumbnail) if layout.thumbnail else None
+    picture_hash, source = _perceptual(layout)
     return Fingerprint(
         sha256_first_10240_bytes=digest,
         random_128_bytes_sample_start=data[offset : offset + sample_bytes].hex(),
@@ -83,6 +88,16 @@ def fingerprint(
         image_data_offset=layout.image_data_offset,
         content_sha256=layout.content_sha256,
         perceptual_hash=picture_hash,
-        perceptual_hash_source=SOURCE_EXIF_THUMBNAIL if picture_hash else None,
+        perceptual_hash_source=source,
         exif=layout.exif,
     )
+
+
+def _perceptual(layout: Layout) -> tuple[str | None, str | None]:
+    """(pHash, its source): the EXIF thumbnail's when there is one, else the top band's (``top_band_8:...``)."""
+    if layout.thumbnail:
+        picture_hash = phash(layout.thumbnail)
+        return picture_hash, SOURCE_EXIF_THUMBNAIL if picture_hash else None
+    if layout.band is not None:
+        return layout.band.value, layout.band.source
+    return None, None

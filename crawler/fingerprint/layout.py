@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from crawler.fingerprint.band import BandHash
 from crawler.fingerprint.ranges import Range, clamp, normalize, subtract
 from crawler.fingerprint.sparse import NeedBytes, SparseBuffer
 from crawler.settings import FINGERPRINT_DEFAULTS
@@ -27,9 +28,11 @@ class Layout:
 
     Ranges are half-open ``(start, end)`` file offsets. ``needs`` lists the
     missing bytes that (a) the structure walk, (b) the EXIF and (c) the
-    content-hash input depend on; a walk stopped at a header it lacks asks
-    for a read-ahead window with it (see :meth:`Draft.walk_to`). It is empty
-    once all three are complete or cannot be had (the file ends, or is
+    content-hash input depend on, and (d) for a JPEG, PNG or WebP without an
+    EXIF thumbnail, the top band of the picture (``band``, added by
+    :func:`crawler.fingerprint.analyze.analyze`); a walk stopped at a header
+    it lacks asks for a read-ahead window with it (see :meth:`Draft.walk_to`).
+    It is empty once all are complete or cannot be had (the file ends, or is
     malformed there).
     """
 
@@ -43,6 +46,7 @@ class Layout:
     needs: tuple[Range, ...] = ()
     exif: dict[str, str] = field(default_factory=dict)  # exifread's tags over the pieces held
     thumbnail: bytes | None = None  # the EXIF's JPEG thumbnail
+    band: BandHash | None = None  # the web perceptual hash, when there is no thumbnail (see band.py)
 
     @property
     def complete(self) -> bool:

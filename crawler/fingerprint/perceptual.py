@@ -38,3 +38,13 @@ def phash(picture: bytes) -> str | None:
 def distance(first: str, second: str) -> int:
     """Hamming distance between two hex pHashes."""
     return bin(int(first, 16) ^ int(second, 16)).count("1")
+
+
+def thumbnail_phash(perceptual_hash: str | None, source: str | None) -> str | None:
+    """The pHash if it is an EXIF thumbnail's, the kind ``crawler match`` compares; None otherwise.
+
+    A band hash of a web image (``top_band_*``) sees another part of the
+    picture and is comparable only with band hashes of the same kind, at its
+    own threshold: matching does not use it yet.
+    """
+    return perceptual_hash if source == SOURCE_EXIF_THUMBNAIL else None

@@ -40,12 +40,16 @@ class RangePolicy:
     min_request: int = MIN_REQUEST
     merge_gap: int = MERGE_GAP
     content_bytes: int = CONTENT_BYTES
+    whole_file_bytes: int = FINGERPRINT_DEFAULTS.whole_file_bytes  # see crawler.fingerprint.band
 
     @classmethod
     def from_settings(cls, settings: FingerprintSettings) -> RangePolicy:
-        """The policy the ``fingerprint`` settings ask for: byte cap, rounds and K."""
+        """The policy the ``fingerprint`` settings ask for: byte cap, rounds, K and the whole-file limit."""
         return cls(
-            cap_bytes=settings.max_bytes_per_image, max_rounds=settings.max_rounds, content_bytes=settings.content_bytes
+            cap_bytes=settings.max_bytes_per_image,
+            max_rounds=settings.max_rounds,
+            content_bytes=settings.content_bytes,
+            whole_file_bytes=settings.whole_file_bytes,
         )
 
 
@@ -59,14 +63,14 @@ class Rounds:
     def __init__(self, buffer: SparseBuffer, policy: RangePolicy) -> None:
         self.buffer = buffer
         self.policy = policy
-        self.layout = analyze(buffer, policy.content_bytes)
+        self.layout = analyze(buffer, policy.content_bytes, policy.whole_file_bytes)
 
     def __iter__(self) -> Iterator[list[Range]]:
         buffer, policy = self.buffer, self.policy
         spent = buffer.bytes_known
         for round_number in range(policy.max_rounds):
             if round_number:
-                self.layout = analyze(buffer, policy.content_bytes)
+                self.layout = analyze(buffer, policy.content_bytes, policy.whole_file_bytes)
             planned = plan_ranges(
                 self.layout.needs,
                 buffer.known,
@@ -80,7 +84,7 @@ class Rounds:
             spent += sum(end - start for start, end in planned)
             yield planned
         if policy.max_rounds:  # the last round's bytes came in after the last analysis
-            self.layout = analyze(buffer, policy.content_bytes)
+            self.layout = analyze(buffer, policy.content_bytes, policy.whole_file_bytes)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.fingerprint.perceptual import thumbnail_phash
 from crawler.models import ImageRecord
 
 _TAKEN_TAGS = ("EXIF DateTimeOriginal", "EXIF DateTimeDigitized", "Image DateTime")
@@ -58,7 +59,7 @@ def exif_highlights(exif: dict[str, str]) -> tuple[str | None, str | None, str |
 
 def image_row(record: ImageRecord, run_id: str) -> list[Any]:
     """The values for :data:`crawler.index.schema.IMAGE_COLUMNS`, in order."""
-    phash = phash_int(record.perceptual_hash)
+    phash = phash_int(thumbnail_phash(record.perceptual_hash, record.perceptual_hash_source))
     seen = seen_at(record.timestamp)
     return [
         record.url, record.page_url or "", host_of(record.url), record.status, record.error_kind,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawler.fingerprint.perceptual import thumbnail_phash
 from crawler.index.database import (
     Database,
     IndexUnusable,
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         threshold = settings.index.phash_threshold
         if record is not None:
             groups = image_groups(database, record.sha256_first_10240_bytes, record.image_size,
-                                  record.content_sha256, record.perceptual_hash, threshold)
+                                  record.content_sha256, thumbnail_phash(record.perceptual_hash, record.perceptual_hash_source),
+                                  threshold)
         elif args.known is not None:
             groups = known_groups(database, args.known or None, threshold)
         else:

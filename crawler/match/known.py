@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crawler.errors import CrawlerError
 from crawler.evaluation.sources import Member, is_tar, iter_tar, list_files
+from crawler.fingerprint.perceptual import thumbnail_phash
 from crawler.fingerprint.sniff import sniff_format
 from crawler.index.database import Database
 from crawler.index.rows import phash_int, seen_at
@@ -78,7 +79,7 @@ def fingerprint_source(source: Path, settings: FingerprintSettings) -> AddReport
         report.entries.append(KnownEntry(
             path=name, file_sha256=hashlib.sha256(data).hexdigest(), image_size=len(data), format=record.format,
             width=record.width, height=record.height, prefix_sha256=record.sha256_first_10240_bytes,
-            content_sha256=record.content_sha256, phash=record.perceptual_hash,
+            content_sha256=record.content_sha256, phash=thumbnail_phash(record.perceptual_hash, record.perceptual_hash_source),
         ))
     return report
 

@@ -166,9 +166,11 @@ def test_variants_sample_and_kept_folder(pictures: Path, tmp_path: Path, capsys:
     assert variants["originals"] == 2
     assert variants["variants"] == len([p for p in kept.rglob("*") if p.is_file()]) > 0
     assert set(variants["kinds"]) == {"stripped", "exif_edited", "comment_added", "resaved", "resized",
-                                      "resized_new_thumbnail"}
+                                      "resized_new_thumbnail", *variant_corpus.WEB_KINDS}
+    assert set(variants["web"]["kinds"]) == {"original", *variant_corpus.WEB_KINDS}
     markdown = (tmp_path / "r.md").read_text()
     assert "## Variant sets: recall per kind" in markdown and "| content_sha256 |" in markdown
+    assert "## Web perceptual fingerprint (top band, T = 7)" in markdown
     assert "Variant sets: recall per kind" in capsys.readouterr().out
 
 

@@ -103,7 +103,7 @@ def test_markdown_and_terminal_show_the_same_tables_in_order(name: str, request:
     document: Document = request.getfixturevalue(name)
     markdown, shown = to_markdown(document), terminal(document)
     titles = [table.title for table in all_tables(document)]
-    assert len(titles) == (7 if document["variants"] is not None else 5)
+    assert len(titles) == (8 if document["variants"] is not None else 5)
     assert sorted(titles, key=markdown.index) == titles == sorted(titles, key=shown.index)
     for table in all_tables(document):
         for row in table.rows:

@@ -7,6 +7,7 @@ with what exifread and Pillow read from the whole file.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import warnings
 from itertools import combinations
@@ -23,7 +24,7 @@ from tests.support.corpora import images
 
 FILES = images()
 EXIF_FILES = [p for p in FILES if p.parent.name in ("jpeg", "tiff", "heic")]
-GENEROUS = RangePolicy(cap_bytes=1 << 20, max_rounds=8)
+GENEROUS = RangePolicy(cap_bytes=1 << 26, max_rounds=16)  # enough for any band of the corpus too
 # (width, height) from the primary item's ispe box, read by hand with a hex dump.
 HEIC_SIZES = {"IMG_2927.HEIC": (3024, 4032), "exif-at-eof.heic": (3024, 4032), "cheers_1440x960.heic": (1440, 960)}
 # Byte-identical image items; only the Exif and XMP items differ (one holds its EXIF at the end).
@@ -72,6 +73,8 @@ def test_adaptive_layout_equals_the_whole_file_layout(path: Path) -> None:
     data = path.read_bytes()
     whole = analyze(SparseBuffer.of(data, len(data)))
     assert whole.complete
+    if whole.format == "webp" and len(data) > GENEROUS.whole_file_bytes:
+        whole = dataclasses.replace(whole, band=None)  # a WebP's band decodes from the whole file only
     assert analyze(_replay(path, GENEROUS).buffer) == whole
 
 

@@ -102,6 +102,7 @@ def write(root: Path) -> Path:
 
 
 CAMERA = 4  # JPEGs with EXIF and a thumbnail
+WEB_KINDS = ("web_resaved_q75", "web_resized_50", "web_width_800", "web_progressive", "web_png", "web_webp")
 # kind -> pairs made: which originals each kind applies to, by construction.
 EXPECTED_PAIRS = {
     "stripped": CAMERA + 1,  # + the PNG; the plain JPEG has nothing to strip, WebP has no byte-level edits
@@ -110,6 +111,8 @@ EXPECTED_PAIRS = {
     "resaved": CAMERA + 3,  # every Pillow format
     "resized": CAMERA + 3,
     "resized_new_thumbnail": CAMERA,  # JPEGs with a thumbnail only
+    **dict.fromkeys(WEB_KINDS, CAMERA + 3),  # every Pillow format
 }
-# kind -> pairs whose both files have a thumbnail pHash (the camera JPEGs, unless stripped).
-EXPECTED_PHASH_PAIRS = {kind: 0 if kind == "stripped" else CAMERA for kind in EXPECTED_PAIRS}
+# kind -> pairs whose both files have a thumbnail pHash (the camera JPEGs, unless stripped or
+# re-encoded for the web, which drops the metadata).
+EXPECTED_PHASH_PAIRS = {kind: 0 if kind == "stripped" or kind in WEB_KINDS else CAMERA for kind in EXPECTED_PAIRS}

@@ -52,6 +52,10 @@ def _md_variants(variants: Variants) -> list[str]:
     for kind, k in variants["kinds"].items():
         reasons.update({f"{kind}: {reason}": count for reason, count in k["not_applicable"].items()})
     lines += _md_section("Variants not made", [f"{reason} ({count})" for reason, count in sorted(reasons.items())])
+    web = variants["web"]
+    if web is not None and web["false_positive_pairs"]:
+        pairs = [f"`{p['first']}` / `{p['second']}`: {p['distance']} bits" for p in web["false_positive_pairs"]]
+        lines += _md_section("Web perceptual fingerprint: false positives (first pairs)", pairs)
     return lines + _md_fp_groups("Variant sets: false-positive groups", variants["union"])
 
 
@@ -108,6 +112,12 @@ _DEFINITIONS = """## How to read this
   files are the same picture when one derives from the other, both derive from one original, or
   they are byte-identical; every other matched pair is a false positive. Variants are evaluated
   whatever their size.
+- Web perceptual fingerprint: the `web_*` variants (re-encoded as a site re-posts a picture,
+  metadata dropped) against their originals, for originals without an EXIF thumbnail. A file's
+  hash is the record's `perceptual_hash` from the top band of its picture (source `top_band_N:...`),
+  from the bytes the crawler's adaptive plan fetches; recall = variants within T bits of their
+  original's band hash, of the same band (no hash: a miss); false positives = pairs of band hashes
+  of different pictures (originals and variants) within T bits. Bytes are per file, prefix included.
 - Images under the minimum size, non-images, empty, unreadable and skipped files are not evaluated,
   as the crawler does not fingerprint them; they are counted and named above.
 """

@@ -13,6 +13,7 @@ from crawler.evaluation.hashing import content_method, perceptual_method, sweep_
 
 if TYPE_CHECKING:
     from crawler.evaluation.document import Document, MethodResult, Variants
+    from crawler.evaluation.web_document import WebResult
 
 _METHOD_HEADERS = (
     "Method", "Predicted pairs", "TP", "FP", "FN", "Precision", "Recall", "FP rate", "95% upper (FP=0)", "Images keyed",
@@ -23,6 +24,7 @@ _CONTENT_HEADERS = (
 )
 _PERCEPTUAL_HEADERS = ("Max distance", "Images with pHash", "Predicted pairs", "TP", "FP", "FN", "FP rate")
 _BYTES_HEADERS = ("Fetch", "Median", "p90", "Mean", "Max")
+_WEB_HEADERS = ("File", "Files", "Band hash", "Recall", "Bytes median", "Bytes p90")
 _UNION_HEADERS = ("Method", "Predicted pairs", "Same picture", "FP", "Missed", "Recall", "FP rate", "95% upper (FP=0)")
 
 
@@ -48,9 +50,34 @@ def tables(document: Document) -> list[Table]:
 
 def variant_tables(variants: Variants) -> list[Table]:
     """The tables of the variant sets: recall per kind, and every method on originals and variants together."""
-    return [
+    found = [
         Table("Variant sets: recall per kind", _variant_headers(variants), _variant_rows(variants)),
         Table("Variant sets: originals and variants together", _UNION_HEADERS, _union_rows(variants)),
+    ]
+    web = variants["web"]
+    if web is not None:
+        title = f"Web perceptual fingerprint (top band, T = {web['threshold']}): recall and bytes per kind"
+        found.append(Table(title, _WEB_HEADERS, _web_rows(web)))
+    return found
+
+
+def web_summary(web: WebResult) -> str:
+    """The web fingerprint's false positives in a sentence."""
+    nearest = web["nearest_different_distance"]
+    return (
+        f"Web perceptual fingerprint: {fmt_int(web['false_positives'])} of "
+        f"{fmt_int(web['different_picture_pairs'])} pairs of different pictures within "
+        f"{web['threshold']} bits (nearest: {'—' if nearest is None else nearest}); "
+        f"{fmt_int(web['originals_with_thumbnail_left_out'])} originals with an EXIF thumbnail left out"
+    )
+
+
+def _web_rows(web: WebResult) -> list[list[str]]:
+    """One row per web kind (and the originals): hashed, recall, bytes fetched per file."""
+    return [
+        [kind, fmt_int(row["files"]), _share(row["hashed"], row["files"]), _fmt_ratio(row["recall"]),
+         fmt_int(row["bytes_median"]), fmt_int(row["bytes_p90"])]
+        for kind, row in web["kinds"].items()
     ]
 
 
@@ -204,4 +231,6 @@ def summary_lines(document: Document) -> list[str]:
             f"Variant sets: {fmt_int(variants['variants'])} variants of {fmt_int(variants['originals'])} images, "
             f"{variants['elapsed_seconds']:.2f} s"
         )
+        if variants["web"] is not None:
+            lines.append(web_summary(variants["web"]))
     return lines

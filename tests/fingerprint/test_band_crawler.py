@@ -1,0 +1,87 @@
+"""The crawler's HTTP follow-ups fetch the band's bytes and record the same hash as the harness's replay."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from PIL import Image
+
+from crawler.fingerprint.compute import fingerprint
+from crawler.fingerprint.plan import RangePolicy, replay
+from crawler.net.fetch import Fetcher
+from crawler.records import assess, image_record
+from crawler.run.follow_up import fetch_follow_ups
+from crawler.settings import load_settings
+
+URL = "http://img.test/picture"
+DOGS = Path("/work/shared/stanford-dogs-partial/Images")
+
+
+def serve(data: bytes) -> respx.Route:
+    def answer(request: httpx.Request) -> httpx.Response:
+        found = re.fullmatch(r"bytes=(\d+)-(\d+)", request.headers["Range"])
+        assert found is not None
+        start, end = int(found[1]), int(found[2])
+        body = data[start : end + 1]
+        return httpx.Response(206, content=body, headers={"Content-Range": f"bytes {start}-{start + len(body) - 1}/{len(data)}"})
+
+    return respx.get(URL).mock(side_effect=answer)
+
+
+def record_for(data: bytes, **overrides: Any) -> Any:
+    settings = load_settings(None, {"retries.attempts": 1, **overrides})
+
+    async def go() -> Any:
+        async with Fetcher(settings) as fetcher:
+            response = await fetcher.fetch_image(URL)
+            problem = assess(response, settings.fingerprint)
+            follow = await fetch_follow_ups(fetcher, URL, response, settings.fingerprint)
+            return image_record(URL, None, response, settings.fingerprint, problem, follow)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(scope="module")
+def png() -> bytes:
+    if not DOGS.is_dir():
+        pytest.skip(f"{DOGS} not present")
+    path = next(p for p in sorted(DOGS.rglob("*.jpg")) if p.stat().st_size > 30000)
+    out = io.BytesIO()
+    Image.open(path).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
+@respx.mock
+def test_the_crawler_records_the_band_hash_of_a_png(png: bytes) -> None:
+    route = serve(png)
+    record = record_for(png)
+    expected = fingerprint(png[:10240], layout=replay(png, RangePolicy()).layout)
+    assert record.perceptual_hash_source == "top_band_8:png"
+    assert record.perceptual_hash == expected.perceptual_hash is not None
+    assert record.range_requests == route.call_count - 1 >= 1  # the band lies past the prefix
+    assert 10240 < record.bytes_fetched <= 262144
+
+
+@respx.mock
+def test_the_byte_cap_holds_for_the_band(png: bytes) -> None:
+    serve(png)
+    record = record_for(png, **{"fingerprint.max_bytes_per_image": 12288})
+    assert record.bytes_fetched <= 12288 and record.perceptual_hash is None
+
+
+@respx.mock
+def test_whole_file_bytes_comes_from_the_settings(png: bytes) -> None:
+    webp = io.BytesIO()
+    Image.open(io.BytesIO(png)).save(webp, "WEBP", quality=80)
+    data = webp.getvalue()
+    assert 10240 < len(data) <= 65536
+    serve(data)
+    assert record_for(data).perceptual_hash_source == "top_band_8:webp"
+    assert record_for(data, **{"fingerprint.whole_file_bytes": 0}).perceptual_hash is None
