@@ -44,8 +44,6 @@ from tests.support.tor_network import TorNetwork, onion_nginx, onion_site, tor_n
 
 Record = dict[str, Any]
 pytestmark = pytest.mark.filterwarnings("ignore:setDaemon:DeprecationWarning")  # inside stem 1.8
-NEEDS_MAPPING = pytest.mark.xfail(strict=False, reason="needs the SOCKS reply mapping")
-
 # Tor's SOCKS5 replies (RFC 1928 codes, and Tor's ExtendedErrors for onion services).
 SUCCEEDED, GENERAL_FAILURE = 0x00, 0x01
 DESCRIPTOR_NOT_FOUND, INTRO_FAILED, ADDRESS_INVALID = 0xF0, 0xF2, 0xF6
@@ -242,7 +240,6 @@ def test_a_bad_onion_is_an_error_record(bad_onion_records: dict[str, Record], sc
     assert record["sha256_first_10240_bytes"] is None
 
 
-@NEEDS_MAPPING
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_a_bad_onion_has_the_error_kind_of_tors_reply(bad_onion_records: dict[str, Record], scenario: str) -> None:
     assert bad_onion_records[scenario]["error_kind"] == SCENARIOS[scenario][2], bad_onion_records[scenario]
@@ -307,7 +304,6 @@ def test_tor_replies_for_a_vanished_service(gone_away: GoneAway) -> None:
     assert all(seconds <= SOCKS_TIMEOUT + 5 for _reply, seconds in gone_away.replies.values()), gone_away.replies
 
 
-@NEEDS_MAPPING
 def test_a_service_vanishing_mid_crawl_has_the_error_kind_of_tors_reply(gone_away: GoneAway) -> None:
     kinds = {"socks_general_failure": GENERAL_FAILURE, "socks_ttl_expired": TTL_EXPIRED, "onion_intro_failed": INTRO_FAILED}
     assert gone_away.records["img/sony.jpg"]["error_kind"] in kinds, gone_away.records["img/sony.jpg"]
