@@ -20,9 +20,9 @@ from crawler.fingerprint.compute import Fingerprint, fingerprint
 from crawler.fingerprint.perceptual import distance
 from crawler.fingerprint.plan import RangePolicy, replay
 from crawler.fingerprint.sparse import SparseBuffer
-from tests.support.corpora import SHARED_CORPUS
+from tests.support.corpora import SHARED_CORPUS, SHARED_DOGS
 
-DOGS = Path("/work/shared/stanford-dogs-partial/Images")
+DOGS = SHARED_DOGS
 POLICY = RangePolicy()
 
 
@@ -45,7 +45,7 @@ def record(data: bytes, policy: RangePolicy = POLICY) -> tuple[Fingerprint, int]
 @pytest.fixture(scope="module")
 def copies() -> dict[str, bytes]:
     if not DOGS.is_dir():
-        pytest.skip(f"{DOGS} not present")
+        pytest.skip("needs the Stanford Dogs partial copy at ../shared/stanford-dogs-partial beside the checkout")
     data = _dog().read_bytes()
     image = Image.open(io.BytesIO(data)).convert("RGB")
     half = image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import respx
 from PIL import Image
 
 from crawler.fingerprint.compute import fingerprint
@@ -19,12 +18,12 @@ from crawler.net.fetch import Fetcher
 from crawler.records import assess, image_record
 from crawler.run.follow_up import fetch_follow_ups
 from crawler.settings import load_settings
+from tests.support.mock_http import MockSite, Route
 
 URL = "http://img.test/picture"
-DOGS = Path("/work/shared/stanford-dogs-partial/Images")
 
 
-def serve(data: bytes) -> respx.Route:
+def serve(site: MockSite, data: bytes) -> Route:
     def answer(request: httpx.Request) -> httpx.Response:
         found = re.fullmatch(r"bytes=(\d+)-(\d+)", request.headers["Range"])
         assert found is not None
@@ -32,14 +31,14 @@ def serve(data: bytes) -> respx.Route:
         body = data[start : end + 1]
         return httpx.Response(206, content=body, headers={"Content-Range": f"bytes {start}-{start + len(body) - 1}/{len(data)}"})
 
-    return respx.get(URL).mock(side_effect=answer)
+    return site.route(URL, answer)
 
 
-def record_for(data: bytes, **overrides: Any) -> Any:
+def record_for(site: MockSite, data: bytes, **overrides: Any) -> Any:
     settings = load_settings(None, {"retries.attempts": 1, **overrides})
 
     async def go() -> Any:
-        async with Fetcher(settings) as fetcher:
+        async with Fetcher(settings, transport=site.transport) as fetcher:
             response = await fetcher.fetch_image(URL)
             problem = assess(response, settings.fingerprint)
             follow = await fetch_follow_ups(fetcher, URL, response, settings.fingerprint)
@@ -48,20 +47,25 @@ def record_for(data: bytes, **overrides: Any) -> Any:
     return asyncio.run(go())
 
 
+@pytest.fixture
+def site() -> MockSite:
+    return MockSite()
+
+
 @pytest.fixture(scope="module")
-def png() -> bytes:
-    if not DOGS.is_dir():
-        pytest.skip(f"{DOGS} not present")
-    path = next(p for p in sorted(DOGS.rglob("*.jpg")) if p.stat().st_size > 30000)
+def png(corpus: Path) -> bytes:
+    """A web-size PNG of a real photo (a camera JPEG from the samples, scaled to 500 px wide)."""
+    with Image.open(corpus / "jpeg" / "FujiFilm_FinePixS1Pro_1.jpg") as photo:
+        picture = photo.convert("RGB")
+    picture = picture.resize((500, round(500 * picture.height / picture.width)))
     out = io.BytesIO()
-    Image.open(path).convert("RGB").save(out, "PNG")
+    picture.save(out, "PNG")
     return out.getvalue()
 
 
-@respx.mock
-def test_the_crawler_records_the_band_hash_of_a_png(png: bytes) -> None:
-    route = serve(png)
-    record = record_for(png)
+def test_the_crawler_records_the_band_hash_of_a_png(site: MockSite, png: bytes) -> None:
+    route = serve(site, png)
+    record = record_for(site, png)
     expected = fingerprint(png[:10240], layout=replay(png, RangePolicy()).layout)
     assert record.perceptual_hash_source == "top_band_8:png"
     assert record.perceptual_hash == expected.perceptual_hash is not None
@@ -69,19 +73,18 @@ def test_the_crawler_records_the_band_hash_of_a_png(png: bytes) -> None:
     assert 10240 < record.bytes_fetched <= 262144
 
 
-@respx.mock
-def test_the_byte_cap_holds_for_the_band(png: bytes) -> None:
-    serve(png)
-    record = record_for(png, **{"fingerprint.max_bytes_per_image": 12288})
+def test_the_byte_cap_holds_for_the_band(site: MockSite, png: bytes) -> None:
+    serve(site, png)
+    record = record_for(site, png, **{"fingerprint.max_bytes_per_image": 12288})
     assert record.bytes_fetched <= 12288 and record.perceptual_hash is None
 
 
-@respx.mock
-def test_whole_file_bytes_comes_from_the_settings(png: bytes) -> None:
+def test_whole_file_bytes_comes_from_the_settings(site: MockSite, png: bytes) -> None:
     webp = io.BytesIO()
     Image.open(io.BytesIO(png)).save(webp, "WEBP", quality=80)
     data = webp.getvalue()
     assert 10240 < len(data) <= 65536
-    serve(data)
-    assert record_for(data).perceptual_hash_source == "top_band_8:webp"
-    assert record_for(data, **{"fingerprint.whole_file_bytes": 0}).perceptual_hash is None
+    serve(site, data)
+    small = {"fingerprint.min_image_bytes": 0}  # a web-size WebP may be under the default minimum
+    assert record_for(site, data, **small).perceptual_hash_source == "top_band_8:webp"
+    assert record_for(site, data, **small, **{"fingerprint.whole_file_bytes": 0}).perceptual_hash is None

@@ -16,6 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+SHARED_DOGS = REPO.parent / "shared" / "stanford-dogs-partial" / "Images"  # web-size JPEGs, no thumbnail
 SAMPLES = REPO / "tests" / "samples"
 CORPUS = SHARED_CORPUS if SHARED_CORPUS.is_dir() else SAMPLES
 IMAGE_SUFFIXES = frozenset({".jpg", ".png", ".tif", ".heic", ".webp"})
