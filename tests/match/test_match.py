@@ -73,15 +73,15 @@ def test_levels_files_pictures_and_phash_distances(database: Database) -> None:
     phash = 0x0123456789ABCDEF
     add(database,
         {"url": "http://a.test/1.jpg", "image_size": 50000, "sha256_first_10240_bytes": PREFIX_A,
-         "content_sha256": "c" * 64, "perceptual_hash": f"{phash:016x}", "page_url": "http://a.test/page"},
+         "content_sha256": "c" * 64, "perceptual_hash": f"{phash:016x}", "perceptual_hash_source": "exif_thumbnail", "page_url": "http://a.test/page"},
         {"url": "http://b.test/1.jpg", "image_size": 50000, "sha256_first_10240_bytes": PREFIX_A,
-         "content_sha256": "c" * 64, "perceptual_hash": f"{phash:016x}"},
+         "content_sha256": "c" * 64, "perceptual_hash": f"{phash:016x}", "perceptual_hash_source": "exif_thumbnail"},
         {"url": "http://c.test/stripped.jpg", "image_size": 40000, "sha256_first_10240_bytes": PREFIX_B,
          "content_sha256": "c" * 64},
         {"url": "http://d.test/resized.jpg", "image_size": 20000, "sha256_first_10240_bytes": "d" * 64,
-         "perceptual_hash": f"{phash ^ 0b10110:016x}"},
+         "perceptual_hash": f"{phash ^ 0b10110:016x}", "perceptual_hash_source": "exif_thumbnail"},
         {"url": "http://e.test/other.jpg", "image_size": 20000, "sha256_first_10240_bytes": "e" * 64,
-         "perceptual_hash": f"{phash ^ 0x1FF00:016x}"})  # 9 bits off a, 12 off d: over the threshold
+         "perceptual_hash": f"{phash ^ 0x1FF00:016x}", "perceptual_hash_source": "exif_thumbnail"})  # 9 bits off a, 12 off d: over the threshold
     [group] = find_groups(database, 8)
     assert group.level == 3 and group.evidence == "similar picture" and group.max_phash_distance == 3
     by_url = {m.url: m for m in group.members}

@@ -22,6 +22,7 @@ from typing import Any
 
 from crawler.evaluation.hashing import DEFAULT_PHASH_THRESHOLD
 from crawler.evaluation.variants import KINDS, Original, write_variants
+from crawler.fingerprint.perceptual import thumbnail_phash
 from crawler.fingerprint.sniff import sniff_format
 from crawler.match.evidence import hamming
 from crawler.match.model import GROUPS
@@ -107,7 +108,8 @@ def direct_level(variant: dict[str, object], original: dict[str, object]) -> int
         return 1
     if variant["content_sha256"] and variant["content_sha256"] == original["content_sha256"]:
         return 2
-    first, second = variant["perceptual_hash"], original["perceptual_hash"]
+    first, second = thumbnail_phash(variant["perceptual_hash"], variant["perceptual_hash_source"]), thumbnail_phash(
+        original["perceptual_hash"], original["perceptual_hash_source"])  # match compares EXIF-thumbnail pHashes only
     if isinstance(first, str) and isinstance(second, str) and hamming(int(first, 16), int(second, 16)) <= DEFAULT_PHASH_THRESHOLD:
         return 3
     return None
