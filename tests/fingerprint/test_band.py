@@ -20,7 +20,7 @@ from crawler.fingerprint.compute import Fingerprint, fingerprint
 from crawler.fingerprint.perceptual import distance
 from crawler.fingerprint.plan import RangePolicy, replay
 from crawler.fingerprint.sparse import SparseBuffer
-from tests.support.corpora import SHARED_CORPUS, SHARED_DOGS
+from tests.support.corpora import SHARED_DOGS
 
 DOGS = SHARED_DOGS
 POLICY = RangePolicy()
@@ -122,8 +122,8 @@ def test_a_plain_band_falls_back_to_a_taller_one(copies: dict[str, bytes]) -> No
     assert distance(found.perceptual_hash, again.perceptual_hash) <= THRESHOLD
 
 
-def test_a_thumbnail_keeps_its_own_hash() -> None:
-    with_thumbnail = [p for p in sorted((SHARED_CORPUS / "jpeg").iterdir()) if analyze(SparseBuffer.of(p.read_bytes())).thumbnail]
+def test_a_thumbnail_keeps_its_own_hash(corpus: Path) -> None:
+    with_thumbnail = [p for p in sorted((corpus / "jpeg").iterdir()) if analyze(SparseBuffer.of(p.read_bytes())).thumbnail]
     assert with_thumbnail
     found, _ = record(with_thumbnail[0].read_bytes())
     assert found.perceptual_hash_source == "exif_thumbnail"

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from crawler.fingerprint.analyze import analyze
+from crawler.fingerprint.sparse import SparseBuffer
 from crawler.index.database import Database, connect
 from crawler.index.writer import IndexWriter
 from crawler.match.find import find_groups
@@ -159,11 +161,14 @@ def test_one_image_by_file_or_url_is_found_where_it_appears(tmp_path: Path, ngin
     by_url = cli_process.run(tmp_path, "match", "data", "--image", f"{server_url}/img2.jpg", "--format", "jsonl")
     [group] = [GROUPS.validate_json(line) for line in by_url.stdout.splitlines()]
     assert [m.url for m in group.members] == [f"{server_url}/img2.jpg"] and group.level == 1
-    with Image.open(tmp_path / "site" / "img1.jpg") as image:
+    # level 3 compares EXIF-thumbnail pHashes: re-save a site image (not img0, which has a copy) that has one
+    name = next(f"img{i}.jpg" for i in range(1, 10)
+                if analyze(SparseBuffer.of((tmp_path / "site" / f"img{i}.jpg").read_bytes())).thumbnail)
+    with Image.open(tmp_path / "site" / name) as image:
         image.save(tmp_path / "resaved.jpg", quality=70, exif=image.info["exif"])
     resaved = cli_process.run(tmp_path, "match", "data", "--image", "resaved.jpg", "--format", "jsonl")
     groups = [GROUPS.validate_json(line) for line in resaved.stdout.splitlines()]
-    assert [(g.level, [m.url.rsplit("/", 1)[1] for m in g.members]) for g in groups] == [(3, ["img1.jpg"])]
+    assert [(g.level, [m.url.rsplit("/", 1)[1] for m in g.members]) for g in groups] == [(3, [name])]
     assert groups[0].members[0].phash_distance == 0
     missing = cli_process.run(tmp_path, "match", "data", "--image", "nothing.jpg")
     assert missing.returncode == 1 and "cannot read nothing.jpg" in missing.stderr
