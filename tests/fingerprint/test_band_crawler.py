@@ -15,8 +15,7 @@ from PIL import Image
 from crawler.fingerprint.compute import fingerprint
 from crawler.fingerprint.plan import RangePolicy, replay
 from crawler.net.fetch import Fetcher
-from crawler.records import assess, image_record
-from crawler.run.follow_up import fetch_follow_ups
+from crawler.run.follow_up import image_record_for
 from crawler.settings import load_settings
 from tests.support.mock_http import MockSite, Route
 
@@ -40,9 +39,7 @@ def record_for(site: MockSite, data: bytes, **overrides: Any) -> Any:
     async def go() -> Any:
         async with Fetcher(settings, transport=site.transport) as fetcher:
             response = await fetcher.fetch_image(URL)
-            problem = assess(response, settings.fingerprint)
-            follow = await fetch_follow_ups(fetcher, URL, response, settings.fingerprint)
-            return image_record(URL, None, response, settings.fingerprint, problem, follow)
+            return await image_record_for(fetcher, URL, None, response, settings)
 
     return asyncio.run(go())
 

@@ -14,8 +14,7 @@ import pytest
 
 from crawler.models import ImageRecord
 from crawler.net.fetch import Fetcher
-from crawler.records import assess, image_record
-from crawler.run.follow_up import fetch_follow_ups
+from crawler.run.follow_up import image_record_for
 from tests.support.mock_http import MockSite, Route
 from tests.support.settings import settings
 
@@ -47,9 +46,7 @@ def record_for(site: MockSite, **overrides: Any) -> ImageRecord:
     async def go() -> ImageRecord:
         async with Fetcher(fetch_settings, transport=site.transport) as fetcher:
             response = await fetcher.fetch_image(URL)
-            problem = assess(response, fetch_settings.fingerprint)
-            follow = await fetch_follow_ups(fetcher, URL, response, fetch_settings.fingerprint)
-            return image_record(URL, None, response, fetch_settings.fingerprint, problem, follow)
+            return await image_record_for(fetcher, URL, None, response, fetch_settings)
 
     return asyncio.run(go())
 
