@@ -19,7 +19,7 @@ import sys
 import httpx
 
 PREFIX = 10240
-POOL = 4  # connections per client, as crawler.net.fetch keeps them
+POOL = 4  # connections per client, as crawler.net.slots.POOL_SIZE keeps them
 
 
 async def fetch_all(urls: list[str], concurrency: int) -> None:

@@ -1,8 +1,9 @@
 """What the network layer hands up: an image's first bytes, a range of it, or a page.
 
-Plain data, built by :mod:`crawler.net.fetch` from an HTTP answer and read by
-the orchestration and by :mod:`crawler.records`, which must not depend on
-the network stack to turn an answer into a record.
+Plain data, built from an HTTP answer by :mod:`crawler.net.image_fetch` and
+:mod:`crawler.net.page_fetch` and read by the orchestration and by
+:mod:`crawler.records`, which must not depend on the network stack to turn an
+answer into a record.
 """
 
 from __future__ import annotations

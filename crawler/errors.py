@@ -60,6 +60,11 @@ class TransientError(FetchError):
         self.retry_after = retry_after
 
 
+def detail(exc: BaseException) -> str:
+    """An exception's message, or its type's name when it has none (httpx's ReadError often has none)."""
+    return str(exc) or type(exc).__name__
+
+
 def internal_error(exc: Exception) -> FetchError:
     """A bug met while handling one URL, as an error its record can carry."""
     return FetchError("internal", f"internal error, please report: {type(exc).__name__}: {exc}")

@@ -30,7 +30,7 @@ import anyio
 import httpcore
 import httpx
 
-from crawler.errors import FetchError, fetch_error
+from crawler.errors import FetchError, detail, fetch_error
 from crawler.net import socks
 from crawler.net.tor import Route
 from crawler.zones import Zone, Zones
@@ -158,14 +158,14 @@ class SocksBackend(httpcore.AsyncNetworkBackend):
         if isinstance(exc, ValueError):  # a name SOCKS cannot carry (over 255 bytes)
             return FetchError("bad_url", f"cannot fetch this URL through Tor: {exc}")
         if not connected:
-            detail = f"no connection within {timeout:g} s" if isinstance(exc, TimeoutError) else _detail(exc)
-            return fetch_error("proxy", f"{where} is not reachable ({detail})")
+            why = f"no connection within {timeout:g} s" if isinstance(exc, TimeoutError) else detail(exc)
+            return fetch_error("proxy", f"{where} is not reachable ({why})")
         if isinstance(exc, TimeoutError):
             return fetch_error(
                 "timeout",
                 f"Tor did not connect to {host} within {timeout:g} s (timeouts.onion_connect): is Tor connected to the network?",
             )
-        return fetch_error("proxy", f"{where} did not answer as a SOCKS5 proxy ({_detail(exc)})")
+        return fetch_error("proxy", f"{where} did not answer as a SOCKS5 proxy ({detail(exc)})")
 
     async def _handshake(self, stream: httpcore.AsyncNetworkStream, host: str, port: int) -> None:
         route = self._route
@@ -217,7 +217,3 @@ def transport(backend: httpcore.AsyncNetworkBackend, tls: ssl.SSLContext, size: 
         network_backend=backend,
     )
     return result
-
-
-def _detail(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__

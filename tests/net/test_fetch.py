@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from crawler.answers import ImageResponse, PageResponse
 from crawler.errors import FetchError, TransientError
 from crawler.models import ImageRecord
-from crawler.net.fetch import Fetcher, ImageResponse, PageResponse
+from crawler.net.fetch import Fetcher
 from crawler.records import assess, image_record
 from crawler.settings import Settings, load_settings
 from tests.support.mock_http import MockSite
