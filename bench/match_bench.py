@@ -40,7 +40,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.index.database import Database, connect  # noqa: E402
+from crawler.index.base import Database  # noqa: E402
+from crawler.index.database import connect  # noqa: E402
 from crawler.index.rows import phash_pieces  # noqa: E402
 from crawler.index.schema import IMAGE_COLUMNS  # noqa: E402
 from crawler.match import load, render  # noqa: E402

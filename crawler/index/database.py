@@ -1,6 +1,6 @@
 """One connection to an index, whichever the backend, and opening it safely.
 
-:func:`open_index` resolves where the index is (a ``postgresql://`` URL, a
+:func:`connect` resolves where the index is (a ``postgresql://`` URL, a
 file path, or ``index.sqlite`` in the output folder), connects, and brings the
 schema to :data:`~crawler.index.schema.LATEST` or refuses an index made by a
 newer crawler. SQL is written once with ``?`` placeholders; the PostgreSQL
@@ -13,34 +13,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from crawler.errors import CrawlerError
+from crawler.index.base import Database, IndexUnusable, Row
 from crawler.index.schema import LATEST, Dialect, statements
 
 INDEX_FILE = "index.sqlite"
 _BUSY_SECONDS = 60.0  # several crawl processes write; each waits its turn this long
-
-Row = tuple[Any, ...]
-
-
-class IndexUnusable(CrawlerError):
-    """The index cannot be opened, read or upgraded; the message says why and what to do."""
-
-
-class Database(Protocol):
-    dialect: Dialect
-    location: str
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
-
-    def transaction(self) -> Any: ...
-
-    def close(self) -> None: ...
 
 
 class SQLiteDatabase:

@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from crawler.index.database import IndexUnusable, Row
+from crawler.index.base import IndexUnusable, Row
 from crawler.index.schema import Dialect
 from crawler.redact import redact_text, redact_url
 

@@ -14,7 +14,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.index.database import Database, SQLiteDatabase, connect, is_postgresql
+from crawler.index.base import Database
+from crawler.index.database import SQLiteDatabase, connect, is_postgresql
 from crawler.index.reading import read_files
 from crawler.index.rows import image_row
 from crawler.index.schema import upsert_images

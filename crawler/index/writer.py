@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.index.database import Database
+from crawler.index.base import Database
 from crawler.index.rows import image_row, seen_at
 from crawler.index.schema import upsert_images
 from crawler.models import ImageRecord

@@ -8,13 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.fingerprint.perceptual import thumbnail_phash
-from crawler.index.database import (
-    Database,
-    IndexUnusable,
-    connect,
-    index_location,
-    is_postgresql,
-)
+from crawler.index.base import Database, IndexUnusable
+from crawler.index.database import connect, index_location, is_postgresql
 from crawler.settings import Settings
 
 if TYPE_CHECKING:

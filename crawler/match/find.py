@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.index.database import Database
+from crawler.index.base import Database
 from crawler.match.grouping import group
 from crawler.match.load import (
     identical_edges,

@@ -28,7 +28,7 @@ from crawler.errors import CrawlerError
 from crawler.evaluation.sources import Member, is_tar, iter_tar, list_files
 from crawler.fingerprint.perceptual import thumbnail_phash
 from crawler.fingerprint.sniff import sniff_format
-from crawler.index.database import Database
+from crawler.index.base import Database
 from crawler.index.rows import phash_int, seen_at
 from crawler.match.local import file_record
 from crawler.settings import FingerprintSettings

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from crawler.index.database import Database, connect, index_location
+from crawler.index.base import Database
+from crawler.index.database import connect, index_location
 from crawler.match import known
 from crawler.settings import Settings
 

@@ -8,7 +8,7 @@ category and the entry's path.
 
 from __future__ import annotations
 
-from crawler.index.database import Database
+from crawler.index.base import Database
 from crawler.match import known
 from crawler.match.model import Group, KnownHit
 from crawler.match.query import image_groups

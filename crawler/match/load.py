@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from crawler.index.database import Database, Row
+from crawler.index.base import Database, Row
 from crawler.match.grouping import Edges, key_edges, phash_edges
 
 MEMBER_COLUMNS = (

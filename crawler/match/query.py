@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from itertools import combinations
 
-from crawler.index.database import Database, Row
+from crawler.index.base import Database, Row
 from crawler.index.rows import PIECE_BITS, PIECES, phash_int, phash_pieces
 from crawler.match.evidence import Level, hamming
 from crawler.match.load import MEMBER_COLUMNS

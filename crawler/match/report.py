@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from crawler.index.database import Row
+from crawler.index.base import Row
 from crawler.match.evidence import Level, hamming
 from crawler.match.grouping import Skeleton
 from crawler.match.load import MEMBER_COLUMNS

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from crawler.index.database import IndexUnusable, connect
+from crawler.index.base import IndexUnusable
+from crawler.index.database import connect
 from crawler.index.schema import LATEST, statements
 from tests.support import cli_process
 from tests.support.index_helpers import index_rows, make_site

@@ -14,7 +14,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from crawler.index.database import IndexUnusable, connect
+from crawler.index.base import IndexUnusable
+from crawler.index.database import connect
 from crawler.index.schema import LATEST
 from crawler.match.model import GROUPS
 from tests.support import cli_process

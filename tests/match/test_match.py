@@ -14,7 +14,8 @@ import pytest
 
 from crawler.fingerprint.analyze import analyze
 from crawler.fingerprint.sparse import SparseBuffer
-from crawler.index.database import Database, connect
+from crawler.index.base import Database
+from crawler.index.database import connect
 from crawler.index.writer import IndexWriter
 from crawler.match.find import find_groups
 from crawler.match.model import GROUPS, Group
