@@ -24,11 +24,16 @@ memory is the largest process's). Rates are given over the wall clock
 for the first connection and request). Figures are reported as ratios to the
 baseline measured in the same run, since the machine is shared.
 
+With ``--baseline PATH`` (another checkout, e.g. a ``git worktree`` of an older
+commit), that checkout's crawler runs the three crawler arms too, in the same run
+against the same server, and the report gives this checkout's figures over it.
+
 With ``--index-overhead``, only the crawler runs, in one process, prefix
 only, with and without its fingerprint index (``--no-index``), alternating,
 ``--repeats`` times each: the index's share of the crawl's CPU per image.
 
-Usage: ``python bench/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64] [--index-overhead]``
+Usage: ``python bench/bench.py [--images 5000] [--rtt-ms 50] [--concurrency 64] [--baseline PATH]
+[--index-overhead]``
 """
 
 from __future__ import annotations
@@ -105,11 +110,12 @@ def make_site(root: Path, images: int, seed: int = 7) -> list[str]:
     return paths
 
 
-def run_arm(name: str, command: list[str], images: int, nginx: Nginx, rtt: float) -> Arm:
-    """Run one arm as a child process; measure wall, CPU, memory, log bytes and times."""
+def run_arm(name: str, command: list[str], images: int, nginx: Nginx, rtt: float, repo: Path = REPO) -> Arm:
+    """Run one arm as a child process (its crawler from ``repo``); measure wall, CPU, memory, log bytes and times."""
     before = len(nginx.access_log())
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    process = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
@@ -208,6 +214,15 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
             run_arm("full", naive_command(work, images[: args.full_sample], conc, "full", full=True),
                     min(args.full_sample, len(images)), nginx, rtt),
         ]
+        if args.baseline:
+            arms += [
+                run_arm("baseline_crawler", crawler_command(work, pages, conc, "b-one", 1, *prefix_only),
+                        len(images), nginx, rtt, args.baseline),
+                run_arm(f"baseline_crawler_{cores}p", crawler_command(work, pages, conc, "b-cores", cores, *prefix_only),
+                        len(images), nginx, rtt, args.baseline),
+                run_arm(f"baseline_crawler_adaptive_{cores}p", crawler_command(work, pages, conc, "b-adaptive", cores),
+                        len(images), nginx, rtt, args.baseline),
+            ]
     finally:
         proxy.terminate()
         proxy.wait()
@@ -247,6 +262,16 @@ def summarize(args: argparse.Namespace, arms: list[Arm]) -> dict[str, object]:
         "crawler_share_of_bare_httpx_in_flight": best.images_per_second_in_flight / bare.images_per_second_in_flight,
         "crawler_wire_bytes_per_image_over_prefix": crawler.wire_bytes / crawler.images / one_request,
         "memory_growth_tenfold_images": crawler.peak_rss_mb / tenth.peak_rss_mb,
+        "over_baseline_checkout": {
+            arm.name: {
+                "images_per_second": arm.images_per_second / before.images_per_second,
+                "wire_bytes_per_image": arm.wire_bytes_per_image / before.wire_bytes_per_image,
+                "cpu_ms_per_image": arm.cpu_ms_per_image / before.cpu_ms_per_image,
+                "peak_rss": arm.peak_rss_mb / before.peak_rss_mb,
+            }
+            for arm in arms
+            if (before := by_name.get(f"baseline_{arm.name}")) is not None
+        },
     }
 
 
@@ -276,6 +301,12 @@ def markdown(result: dict[str, Any]) -> str:
     for name, ratio in ratios.items():
         lines.append(f"| {name} | {ratio['images_per_second']:.2f} | {ratio['wire_bytes_per_image']:.3f} "
                      f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
+    if result["over_baseline_checkout"]:
+        lines += ["", "This checkout over the baseline checkout's crawler (`--baseline`, same run):", "",
+                  "| arm | images/s | wire bytes/image | CPU/image | peak RSS |", "| --- | ---: | ---: | ---: | ---: |"]
+        for name, ratio in result["over_baseline_checkout"].items():
+            lines.append(f"| {name} | {ratio['images_per_second']:.2f} | {ratio['wire_bytes_per_image']:.3f} "
+                         f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
     lines += [
         "",
         f"- latency bound (concurrency / RTT): {result['latency_bound_images_per_second']:.0f} images/s; the "
@@ -300,6 +331,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "benchmark")
     parser.add_argument("--index-overhead", action="store_true", help="only the index's CPU overhead")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout: its crawler arms run too, against the same server, for before/after")
     args = parser.parse_args()
     if args.index_overhead:
         with tempfile.TemporaryDirectory(prefix="crawler-bench-") as work:

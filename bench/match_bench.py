@@ -5,8 +5,10 @@ rows a crawl would write, without the crawl): pictures are spread over pages
 and hosts with a long tail (a few images on many pages, most on one), and a
 share of sightings are edited copies: metadata changed (new prefix and size,
 same content hash and pHash), re-saved (new content hash, pHash a few bits
-off) or unrelated. Half the pictures have an EXIF-thumbnail pHash, uniformly
-random bits; the rest have none, as on the web.
+off) or unrelated. Of the pictures, 45% have an EXIF-thumbnail pHash and 45%
+a top-band pHash (a web image), uniformly random bits; the rest have none.
+Hashes compare within their kind, at that kind's threshold (the defaults of
+``index.phash_threshold`` and ``index.band_threshold``).
 
 Measured, in one run:
 
@@ -47,10 +49,14 @@ from crawler.index.schema import IMAGE_COLUMNS  # noqa: E402
 from crawler.match import load, render  # noqa: E402
 from crawler.match.grouping import group  # noqa: E402
 from crawler.match.near import as_unsigned, near_pairs, within  # noqa: E402
-from crawler.match.query import image_groups  # noqa: E402
+from crawler.match.evidence import Thresholds  # noqa: E402
+from crawler.match.query import Keys, image_groups  # noqa: E402
 from crawler.match.report import build_groups  # noqa: E402
+from crawler.settings import INDEX_DEFAULTS  # noqa: E402
 
-THRESHOLD = 8
+THRESHOLDS = Thresholds.of(INDEX_DEFAULTS)
+THRESHOLD = THRESHOLDS.thumbnail  # the larger: the near-pair count below is for the thumbnails' threshold
+KINDS = ("exif_thumbnail", "top_band_8")
 
 
 def generate(database: Database, records: int, seed: int = 1) -> dict[str, int]:
@@ -67,7 +73,7 @@ def generate(database: Database, records: int, seed: int = 1) -> dict[str, int]:
                           picture_of)
     prefix = rng.integers(0, 2**62, pictures)
     size = rng.integers(20_000, 5_000_000, pictures)
-    has_phash = rng.random(pictures) < 0.5
+    hash_kind = rng.choice(3, pictures, p=[0.45, 0.45, 0.10])  # thumbnail, band, none
     phash = rng.integers(-(2**63), 2**63 - 1, pictures, dtype=np.int64)
     kind = rng.choice(4, records, p=[0.85, 0.06, 0.05, 0.04])  # copy, metadata edit, re-save, unrelated
     flips = _random_flips(rng, records, max_bits=4)
@@ -86,7 +92,7 @@ def generate(database: Database, records: int, seed: int = 1) -> dict[str, int]:
             row[columns["format"]] = "jpeg"
             pfx, sz = int(prefix[p]), int(size[p])
             content = f"{p:064x}"
-            hashed = int(phash[p]) if has_phash[p] else None
+            hashed = int(phash[p]) if hash_kind[p] < 2 else None
             if k == 1:
                 pfx, sz = pfx ^ (i + 1), sz + 100
             elif k == 2:
@@ -98,6 +104,7 @@ def generate(database: Database, records: int, seed: int = 1) -> dict[str, int]:
             row[columns["image_size"]] = sz
             row[columns["content_sha256"]] = content
             row[columns["phash"]] = hashed
+            row[columns["phash_kind"]] = None if hashed is None else KINDS[int(hash_kind[p])]
             for piece_column, piece in zip(("ph0", "ph1", "ph2", "ph3"), phash_pieces(hashed)):
                 row[columns[piece_column]] = piece
             row[columns["exif_gps"]] = 0
@@ -138,7 +145,7 @@ def match_all(database: Database) -> dict[str, Any]:
     seconds: dict[str, float] = {}
     identical = timed(seconds, "identical_keys", lambda: load.identical_edges(database))
     same = timed(seconds, "content_keys", lambda: load.same_picture_edges(database))
-    similar = timed(seconds, "phash_pairs", lambda: load.similar_edges(database, THRESHOLD))
+    similar = timed(seconds, "phash_pairs", lambda: load.similar_edges(database, THRESHOLDS))
     skeletons = timed(seconds, "components", lambda: group(identical, same, similar))
     ids = [row_id for skeleton in skeletons for row_id in skeleton.ids]
     rows = timed(seconds, "member_rows", lambda: load.member_rows(database, ids))
@@ -167,18 +174,19 @@ def near_search(database: Database, sample: int = 300) -> dict[str, Any]:
 
 def image_queries(database: Database, count: int = 50) -> dict[str, Any]:
     rows = database.query(
-        "SELECT prefix_sha256, image_size, content_sha256, phash FROM images WHERE phash IS NOT NULL "
+        "SELECT prefix_sha256, image_size, content_sha256, phash, phash_kind FROM images WHERE phash IS NOT NULL "
         f"ORDER BY id LIMIT {count}")
     mih: list[float] = []
     scan: list[float] = []
-    for prefix, size, content, phash in rows:
+    for prefix, size, content, phash, kind in rows:
         hex_hash = f"{phash & (2**64 - 1):016x}"
         start = time.perf_counter()
-        image_groups(database, prefix, size, content, hex_hash, THRESHOLD)
+        image_groups(database, Keys.of(prefix, size, content, hex_hash, kind), THRESHOLDS)
         mih.append(time.perf_counter() - start)
         start = time.perf_counter()
-        values = as_unsigned([r[0] for r in database.query("SELECT phash FROM images WHERE phash IS NOT NULL")])
-        within(values, phash, THRESHOLD)
+        values = as_unsigned([r[0] for r in database.query(
+            "SELECT phash FROM images WHERE phash IS NOT NULL AND phash_kind = ?", (kind,))])
+        within(values, phash, THRESHOLDS.for_kind(kind))
         scan.append(time.perf_counter() - start)
     return {"queries": len(rows), "multi_index_sql_ms_median": round(1000 * statistics.median(mih), 1),
             "multi_index_sql_ms_max": round(1000 * max(mih), 1),
@@ -190,7 +198,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# `crawler match` benchmark: {result['generated']['records']:,} synthetic records",
         "",
-        f"Machine: {os.cpu_count()} cores, shared (load average {os.getloadavg()[0]:.1f} at the end). Threshold {THRESHOLD} bits. Generated by `bench/match_bench.py` "
+        f"Machine: {os.cpu_count()} cores, shared (load average {os.getloadavg()[0]:.1f} at the end). Thresholds {THRESHOLDS.thumbnail} bits (thumbnails), {THRESHOLDS.band} (bands). Generated by `bench/match_bench.py` "
         f"({result['generated']['pictures']:,} pictures on {result['generated']['hosts']:,} hosts; "
         f"insert took {result['insert_seconds']} s).",
         "",
@@ -202,7 +210,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"{m['groups']:,} groups ({m['levels']}) holding {m['rows_in_groups']:,} rows.",
         "",
-        "## Near-duplicate pairs of all distinct pHashes",
+        "## Near-duplicate pairs of all distinct pHashes (both kinds together, the larger threshold)",
         "",
         f"{n['distinct_phashes']:,} distinct pHashes, {n['pairs']:,} pairs within {THRESHOLD} bits.",
         "",

@@ -56,6 +56,7 @@ _OVERRIDES = {
     "index": "index.url",
     "index_enabled": "index.enabled",
     "threshold": "index.phash_threshold",
+    "band_threshold": "index.band_threshold",
 }
 
 

@@ -41,8 +41,10 @@ class OutputSettings(_Section):
 class IndexSettings(_Section):
     enabled: bool = True
     url: str = ""
-    # The evaluation's measured default (crawler.evaluation.hashing.DEFAULT_PHASH_THRESHOLD).
+    # Bits of 64 at which two pHashes are taken for one picture, per kind of hash: EXIF thumbnails,
+    # and top bands of web images (only bands of one kind compare). Both measured by the eval harness.
     phash_threshold: int = Field(default=8, ge=0, le=15)
+    band_threshold: int = Field(default=7, ge=0, le=15)
 
 
 class LimitsSettings(_Section):
@@ -122,6 +124,7 @@ class Settings(_Section):
 
 
 FINGERPRINT_DEFAULTS = FingerprintSettings()  # what pure code falls back to when not given settings
+INDEX_DEFAULTS = IndexSettings()  # the evaluation measures at the thresholds matching uses
 
 
 def load_settings(

@@ -32,12 +32,12 @@ from crawler.fingerprint.perceptual import SOURCE_EXIF_THUMBNAIL
 from crawler.fingerprint.plan import Fetched, RangePolicy, replay
 from crawler.fingerprint.sniff import sniff_format
 from crawler.models import HASHED_PREFIX_BYTES
-from crawler.settings import FINGERPRINT_DEFAULTS, FingerprintSettings
+from crawler.settings import FINGERPRINT_DEFAULTS, INDEX_DEFAULTS, FingerprintSettings
 
 DEFAULT_SWEEP = (256, 512, 1024, 2048, 4096, 8192, 10240)
 DEFAULT_CONTENT_SWEEP = (256, 1024, 4096, 16384)
 PHASH_THRESHOLDS = (0, 4, 8, 10)
-DEFAULT_PHASH_THRESHOLD = 8  # bits of 64; chosen on the variant sets (crawler/evaluation/README.md)
+DEFAULT_PHASH_THRESHOLD = INDEX_DEFAULTS.phash_threshold  # chosen on the variant sets (README.md beside this)
 PREFIX_METHOD = f"prefix_sha256_{HASHED_PREFIX_BYTES}"
 PREFIX_SIZE_METHOD = f"{PREFIX_METHOD}+size"
 CONTENT_METHOD = "content_sha256"

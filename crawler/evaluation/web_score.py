@@ -7,7 +7,7 @@ their web variants (:mod:`web_variants`), each hashed from the bytes the
 crawler's adaptive plan fetches of it:
 
 - per kind: how many files got a band hash, the recall (the share of
-  originals whose variant's band hash lies within ``THRESHOLD`` bits of
+  originals whose variant's band hash lies within ``index.band_threshold`` bits of
   theirs, of the same band; a file without a hash is a miss), and the bytes
   fetched per file (median and p90);
 - false positives: every pair of band hashes of the same band from
@@ -29,8 +29,9 @@ import numpy as np
 from crawler.evaluation.hashing import FileResult
 from crawler.evaluation.metrics import component_labels
 from crawler.evaluation.web_variants import WEB_KINDS
-from crawler.fingerprint.band import BAND_FORMATS, THRESHOLD, band_kind
-from crawler.fingerprint.perceptual import distance
+from crawler.fingerprint.band import BAND_FORMATS
+from crawler.fingerprint.perceptual import distance, hash_kind
+from crawler.settings import INDEX_DEFAULTS
 
 ORIGINAL = "original"
 _BLOCK_ROWS = 256
@@ -82,7 +83,7 @@ def score_web(
     labels = _same_picture(files, sources)
     different, false_positives, nearest, listed = _different_pictures(files, labels, names)
     with_thumbnail = sum(o.thumbnail_hash is not None and o.format in BAND_FORMATS for o in originals)
-    return WebEvaluation(THRESHOLD, with_thumbnail, rows, different, false_positives, nearest, listed)
+    return WebEvaluation(INDEX_DEFAULTS.band_threshold, with_thumbnail, rows, different, false_positives, nearest, listed)
 
 
 def _row(kind: str, pairs: list[tuple[FileResult, FileResult]], content_bytes: int, own: bool = False) -> WebKindScore:
@@ -96,8 +97,8 @@ def _near(original: FileResult, variant: FileResult) -> bool:
     first, second = original.band_hash, variant.band_hash
     if first is None or second is None or original.perceptual_source is None or variant.perceptual_source is None:
         return False
-    same_band = band_kind(original.perceptual_source) == band_kind(variant.perceptual_source)
-    return same_band and distance(first, second) <= THRESHOLD
+    same_band = hash_kind(original.perceptual_source) == hash_kind(variant.perceptual_source)
+    return same_band and distance(first, second) <= INDEX_DEFAULTS.band_threshold
 
 
 def _spread(values: list[int]) -> tuple[float | None, int | None]:
@@ -122,9 +123,9 @@ def _different_pictures(
     """(pairs compared, within the threshold, nearest distance, the first such pairs named), with numpy."""
     hashed = [i for i, f in enumerate(files) if f.band_hash is not None and f.perceptual_source is not None]
     values = np.array([int(files[i].band_hash or "0", 16) for i in hashed], dtype=np.uint64)
-    bands = Counter(band_kind(files[i].perceptual_source or "") for i in hashed)
+    bands = Counter(hash_kind(files[i].perceptual_source or "") for i in hashed)
     band_ids = {band: n for n, band in enumerate(bands)}
-    kinds = np.array([band_ids[band_kind(files[i].perceptual_source or "")] for i in hashed], dtype=np.int64)
+    kinds = np.array([band_ids[hash_kind(files[i].perceptual_source or "")] for i in hashed], dtype=np.int64)
     pictures = np.array([labels[i] for i in hashed], dtype=np.int64)
     compared = within = 0
     nearest: int | None = None
@@ -138,7 +139,7 @@ def _different_pictures(
         if mask.any():
             low = int(distances[mask].min())
             nearest = low if nearest is None else min(nearest, low)
-        rows, columns = np.nonzero(mask & (distances <= THRESHOLD))
+        rows, columns = np.nonzero(mask & (distances <= INDEX_DEFAULTS.band_threshold))
         within += len(rows)
         for r, c in zip(rows.tolist()[:_LISTED_PAIRS], columns.tolist()[:_LISTED_PAIRS]):
             if len(listed) < _LISTED_PAIRS:

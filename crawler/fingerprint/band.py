@@ -42,7 +42,6 @@ BAND_FORMATS = frozenset({"jpeg", "png", "webp"})
 BAND_RATIO = 1 / 8  # band height / picture width
 FALLBACK_RATIOS = (1 / 2,)  # taller bands tried in turn when a band is too plain
 MIN_CONTRAST = 10.0  # std of the band's grey levels (0-255) below which it is too plain to hash
-THRESHOLD = 7  # bits of 64: band hashes at most this far apart are taken for one picture
 HASH_SIDE = 32  # pHash resizes to 32x32 before its DCT; the contrast guard looks at the same pixels
 FIRST_DATA_BYTES = 8192  # image data asked for when none decodes yet
 MARGIN = 1.2  # on the bytes-per-row estimate, so that one more round is rarely needed
@@ -62,11 +61,6 @@ class Band:
     hash: BandHash | None
     needs: tuple[Range, ...] = ()  # empty: the hash is there, or no more bytes would help
     plain: bool = False  # the bands were there but too plain to hash
-
-
-def band_kind(source: str) -> str:
-    """The band a source names (``top_band_8``): hashes compare only within one kind."""
-    return source.split(":", 1)[0]
 
 
 def assess_band(

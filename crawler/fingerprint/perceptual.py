@@ -40,11 +40,11 @@ def distance(first: str, second: str) -> int:
     return bin(int(first, 16) ^ int(second, 16)).count("1")
 
 
-def thumbnail_phash(perceptual_hash: str | None, source: str | None) -> str | None:
-    """The pHash if it is an EXIF thumbnail's, the kind ``crawler match`` compares; None otherwise.
+def hash_kind(source: str | None) -> str | None:
+    """The kind of a pHash's source: ``exif_thumbnail``, or the band (``top_band_8``) without its decoder.
 
-    A band hash of a web image (``top_band_*``) sees another part of the
-    picture and is comparable only with band hashes of the same kind, at its
-    own threshold: matching does not use it yet.
+    Hashes compare only within one kind: a thumbnail sees the whole picture,
+    a band its top part; bands decoded from a baseline JPEG, a progressive
+    scan, a PNG or a whole WebP see the same part and compare.
     """
-    return perceptual_hash if source == SOURCE_EXIF_THUMBNAIL else None
+    return source.split(":", 1)[0] if source else None

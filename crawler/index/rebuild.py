@@ -24,7 +24,9 @@ from crawler.index.writer import new_run_id, register_run
 _BUILDING = ".building"
 _SET_COLUMNS = "name, category, source, added"
 _KNOWN_COLUMNS = ("set_name, path, file_sha256, image_size, format, width, height, prefix_sha256, "
-                  "content_sha256, phash")
+                  "content_sha256, phash, phash_kind")
+# An index made before band hashes (schema 2) has no phash_kind: its known pHashes are all thumbnails'.
+_KIND_BEFORE_V3 = "CASE WHEN phash IS NOT NULL THEN 'exif_thumbnail' END"
 _BATCH = 5000
 
 
@@ -89,10 +91,13 @@ def _keep_known_sets(database: Database, previous: Path) -> list[str]:
             tables = {row[0] for row in database.query("SELECT name FROM previous.sqlite_master WHERE type = 'table'")}
             if "known_images" not in tables:
                 return []
+            columns = {row[1] for row in database.query("PRAGMA previous.table_info(known_images)")}
+            selected = _KNOWN_COLUMNS if "phash_kind" in columns else _KNOWN_COLUMNS.replace(
+                "phash_kind", _KIND_BEFORE_V3)
             with database.transaction():
                 database.execute(f"INSERT INTO known_sets ({_SET_COLUMNS}) SELECT {_SET_COLUMNS} FROM previous.known_sets")
                 database.execute(f"INSERT INTO known_images ({_KNOWN_COLUMNS}) "
-                                 f"SELECT {_KNOWN_COLUMNS} FROM previous.known_images")
+                                 f"SELECT {selected} FROM previous.known_images")
         finally:
             database.execute("DETACH DATABASE previous")
     except sqlite3.Error as exc:

@@ -1,7 +1,7 @@
 """An :class:`ImageRecord` -> the values of its index row. Pure.
 
 What the index keeps of a record: where it was seen, the matching keys
-(prefix hash with the size, content hash, pHash and its pieces) and the EXIF
+(prefix hash with the size, content hash, pHash with its kind and pieces) and the EXIF
 highlights an investigator asks about first (make, model, date taken, whether
 GPS is present). Empty strings never stand for a value: missing is NULL, and
 NULL never equals NULL in a match.
@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.fingerprint.perceptual import thumbnail_phash
+from crawler.fingerprint.perceptual import hash_kind
 from crawler.models import ImageRecord
 
 _TAKEN_TAGS = ("EXIF DateTimeOriginal", "EXIF DateTimeDigitized", "Image DateTime")
@@ -59,13 +59,14 @@ def exif_highlights(exif: dict[str, str]) -> tuple[str | None, str | None, str |
 
 def image_row(record: ImageRecord, run_id: str) -> list[Any]:
     """The values for :data:`crawler.index.schema.IMAGE_COLUMNS`, in order."""
-    phash = phash_int(thumbnail_phash(record.perceptual_hash, record.perceptual_hash_source))
+    phash = phash_int(record.perceptual_hash)
+    kind = hash_kind(record.perceptual_hash_source) if phash is not None else None
     seen = seen_at(record.timestamp)
     return [
         record.url, record.page_url or "", host_of(record.url), record.status, record.error_kind,
         record.final_url, record.image_size, _text(record.etag), record.format, record.width, record.height,
         _text(record.sha256_first_10240_bytes), _text(record.content_sha256),
-        phash, *phash_pieces(phash),
+        phash, kind, *phash_pieces(phash),
         *exif_highlights(record.exif), record.thumbnail_file,
         seen, seen, run_id, run_id,
     ]  # fmt: skip

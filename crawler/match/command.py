@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crawler.fingerprint.perceptual import thumbnail_phash
 from crawler.index.base import Database, IndexUnusable
 from crawler.index.database import connect, index_location, is_postgresql
 from crawler.settings import Settings
@@ -23,7 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, nargs="?", help="output folder of the crawl (default: output.dir)")
     parser.add_argument("--index", help="index: SQLite file or postgresql:// URL (index.url; default DIR/index.sqlite)")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output on stdout (default: table)")
-    parser.add_argument("--threshold", type=int, help="pHash bits for 'similar picture' (index.phash_threshold)")
+    parser.add_argument("--threshold", type=int,
+                        help="EXIF thumbnail pHash bits for 'similar picture' (index.phash_threshold)")
+    parser.add_argument("--band-threshold", type=int,
+                        help="top-band pHash bits of web images for 'similar picture' (index.band_threshold)")
     parser.add_argument("--image", metavar="URL_OR_FILE", help="where does this one image appear?")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained page to browse")
     parser.add_argument("--known", nargs="?", const="", metavar="NAME",
@@ -42,9 +44,10 @@ def open_existing(args: argparse.Namespace, settings: Settings) -> Database:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here: the CLI starts without NumPy, SciPy and Jinja2 for the commands that need none.
     from crawler.match import html
+    from crawler.match.evidence import Thresholds
     from crawler.match.find import find_groups
     from crawler.match.known_match import known_groups
-    from crawler.match.query import image_groups
+    from crawler.match.query import Keys, image_groups
     from crawler.run.probe import probe
 
     record = None
@@ -55,15 +58,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 1
     database = open_existing(args, settings)
     try:
-        threshold = settings.index.phash_threshold
+        thresholds = Thresholds.of(settings.index)
         if record is not None:
-            groups = image_groups(database, record.sha256_first_10240_bytes, record.image_size,
-                                  record.content_sha256, thumbnail_phash(record.perceptual_hash, record.perceptual_hash_source),
-                                  threshold)
+            groups = image_groups(database, Keys.of_record(record), thresholds)
         elif args.known is not None:
-            groups = known_groups(database, args.known or None, threshold)
+            groups = known_groups(database, args.known or None, thresholds)
         else:
-            groups = find_groups(database, threshold)
+            groups = find_groups(database, thresholds)
     finally:
         database.close()
     write(groups, args.format)
@@ -80,7 +81,8 @@ def describe(record: ImageRecord) -> str:
     if record.status != "ok":
         return f"crawler: cannot fingerprint {record.url}: {record.error}"
     pixels = f"{record.width}x{record.height}" if record.width and record.height else "size unknown"
-    phash = f"pHash {record.perceptual_hash}" if record.perceptual_hash else "no pHash (no EXIF thumbnail)"
+    phash = (f"pHash {record.perceptual_hash} ({record.perceptual_hash_source})" if record.perceptual_hash
+             else "no pHash (no EXIF thumbnail, no band hash)")
     return f"{record.url}: {record.format or 'unknown format'}, {record.image_size} bytes, {pixels}, {phash}"
 
 

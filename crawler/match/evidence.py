@@ -5,8 +5,11 @@
    first 10,240 bytes (a long EXIF block) but differ in size are different files.
 2. same picture, metadata differs: equal ``content_sha256`` (the frame header,
    tables and first image data), whatever the metadata.
-3. similar picture: pHashes of the EXIF thumbnails at most a threshold of
+3. similar picture: pHashes of one kind at most that kind's threshold of
    bits apart (the Hamming distance is shown): re-saved, resized, edited.
+   The kinds are EXIF thumbnails (the whole picture, small) and top bands of
+   web images (``top_band_8``: the top of the picture, decoded from the bytes
+   fetched); a thumbnail's hash never compares with a band's.
 
 A missing value never equals another missing value. An equal ETag is shown
 as supporting evidence only, between URLs of the same host: it is a server's
@@ -15,7 +18,11 @@ token, and unrelated servers (or a missing header) say nothing about the bytes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
+
+from crawler.fingerprint.perceptual import SOURCE_EXIF_THUMBNAIL
+from crawler.settings import IndexSettings
 
 
 class Level(IntEnum):
@@ -38,3 +45,18 @@ _LABELS = {
 def hamming(first: int, second: int) -> int:
     """Bits that differ between two 64-bit hashes (signed or not)."""
     return ((first ^ second) & ((1 << 64) - 1)).bit_count()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Bits at which two pHashes of one kind are taken for one picture: EXIF thumbnails, top bands."""
+
+    thumbnail: int
+    band: int
+
+    @classmethod
+    def of(cls, index: IndexSettings) -> Thresholds:
+        return cls(index.phash_threshold, index.band_threshold)
+
+    def for_kind(self, kind: str) -> int:
+        return self.thumbnail if kind == SOURCE_EXIF_THUMBNAIL else self.band

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crawler.index.base import Database
+from crawler.match.evidence import Thresholds
 from crawler.match.grouping import group
 from crawler.match.load import (
     identical_edges,
@@ -14,7 +15,7 @@ from crawler.match.model import Group
 from crawler.match.report import build_groups
 
 
-def find_groups(database: Database, threshold: int) -> list[Group]:
-    skeletons = group(identical_edges(database), same_picture_edges(database), similar_edges(database, threshold))
+def find_groups(database: Database, thresholds: Thresholds) -> list[Group]:
+    skeletons = group(identical_edges(database), same_picture_edges(database), similar_edges(database, thresholds))
     rows = member_rows(database, (row_id for skeleton in skeletons for row_id in skeleton.ids))
     return build_groups(skeletons, rows)

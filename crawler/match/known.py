@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crawler.errors import CrawlerError
 from crawler.evaluation.sources import Member, is_tar, iter_tar, list_files
-from crawler.fingerprint.perceptual import thumbnail_phash
+from crawler.fingerprint.perceptual import SOURCE_EXIF_THUMBNAIL, hash_kind
 from crawler.fingerprint.sniff import sniff_format
 from crawler.index.base import Database
 from crawler.index.rows import phash_int, seen_at
@@ -35,6 +35,7 @@ from crawler.settings import FingerprintSettings
 
 FORMAT_TAG = "crawler-known-set"
 _HEX64 = r"^[0-9a-f]{64}$"
+_KIND = rf"^({SOURCE_EXIF_THUMBNAIL}|top_band_[0-9]+)$"
 
 
 class KnownSetError(CrawlerError):
@@ -55,9 +56,21 @@ class KnownEntry(BaseModel):
     prefix_sha256: str | None = Field(default=None, pattern=_HEX64, description="SHA-256 of the first 10,240 bytes.")
     content_sha256: str | None = Field(default=None, pattern=_HEX64)
     phash: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$", description="64-bit pHash, hex.")
+    phash_kind: str | None = Field(default=None, pattern=_KIND,
+                                   description="What the pHash was computed from: exif_thumbnail or top_band_N.")
+
+    @model_validator(mode="after")
+    def _kind_of_older_files(self) -> KnownEntry:
+        """Sets exported before band hashes held thumbnails' pHashes only, and had no ``phash_kind``."""
+        if self.phash is not None and self.phash_kind is None:
+            self.phash_kind = SOURCE_EXIF_THUMBNAIL
+        elif self.phash is None:
+            self.phash_kind = None
+        return self
 
 
 COLUMNS = list(KnownEntry.model_fields)
+_COLUMNS_BEFORE_KINDS = COLUMNS[:-1]  # CSV files exported before band hashes
 _INSERT = f"INSERT INTO known_images (set_name, {', '.join(COLUMNS)}) VALUES (?, {', '.join('?' for _ in COLUMNS)})"
 
 
@@ -79,7 +92,8 @@ def fingerprint_source(source: Path, settings: FingerprintSettings) -> AddReport
         report.entries.append(KnownEntry(
             path=name, file_sha256=hashlib.sha256(data).hexdigest(), image_size=len(data), format=record.format,
             width=record.width, height=record.height, prefix_sha256=record.sha256_first_10240_bytes,
-            content_sha256=record.content_sha256, phash=thumbnail_phash(record.perceptual_hash, record.perceptual_hash_source),
+            content_sha256=record.content_sha256, phash=record.perceptual_hash,
+            phash_kind=hash_kind(record.perceptual_hash_source),
         ))
     return report
 
@@ -199,13 +213,13 @@ def _entry(path: Path, number: int, line: str) -> KnownEntry:
 
 def _parse_csv(path: Path, text: str) -> list[KnownEntry]:
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or list(reader.fieldnames) != COLUMNS:
+    if reader.fieldnames is None or list(reader.fieldnames) not in (COLUMNS, _COLUMNS_BEFORE_KINDS):
         raise KnownSetError(f"{path}:1: wrong columns: expected {','.join(COLUMNS)}; got {','.join(reader.fieldnames or [])}")
     found = []
     for row in reader:
         values = {key: (value if value != "" else None) for key, value in row.items()}
         if None in row or any(value is None for value in row.values()):
-            raise KnownSetError(f"{path}:{reader.line_num}: expected {len(COLUMNS)} fields")
+            raise KnownSetError(f"{path}:{reader.line_num}: expected {len(reader.fieldnames)} fields")
         try:
             found.append(KnownEntry.model_validate(values))
         except ValidationError as exc:

@@ -11,15 +11,16 @@ from __future__ import annotations
 from crawler.index.base import Database
 from crawler.match import known
 from crawler.match.model import Group, KnownHit
-from crawler.match.query import image_groups
+from crawler.match.evidence import Thresholds
+from crawler.match.query import Keys, image_groups
 
 
-def known_groups(database: Database, name: str | None, threshold: int) -> list[Group]:
+def known_groups(database: Database, name: str | None, thresholds: Thresholds) -> list[Group]:
     groups: list[Group] = []
     for set_name, category, _, _, _ in known.sets(database, name):
         for entry in known.entries(database, set_name):
-            for found in image_groups(database, entry.prefix_sha256, entry.image_size, entry.content_sha256,
-                                      entry.phash, threshold):
+            keys = Keys.of(entry.prefix_sha256, entry.image_size, entry.content_sha256, entry.phash, entry.phash_kind)
+            for found in image_groups(database, keys, thresholds):
                 distance = found.max_phash_distance if found.level == 3 else None
                 found.known = [KnownHit(set_name, category, entry.path, found.level, found.evidence, distance)]
                 groups.append(found)

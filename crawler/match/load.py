@@ -1,8 +1,8 @@
 """Reading the index for matching: duplicate keys, pHashes and the rows to show.
 
 Exact keys are grouped by the database on its indexes (only keys held by
-more than one row come back); pHashes are read as integers for
-:mod:`crawler.match.near`. A NULL key never groups: ``IS NOT NULL`` on
+more than one row come back); pHashes are read as integers, one kind at a
+time, for :mod:`crawler.match.near`. A NULL key never groups: ``IS NOT NULL`` on
 every key, and the prefix only together with a known size.
 """
 
@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from crawler.index.base import Database, Row
+from crawler.match.evidence import Thresholds
 from crawler.match.grouping import Edges, key_edges, phash_edges
 
 MEMBER_COLUMNS = (
     "id", "url", "page_url", "host", "first_seen", "last_seen", "first_run", "last_run", "image_size",
-    "format", "width", "height", "exif_make", "exif_model", "exif_taken", "exif_gps", "etag", "phash", "thumbnail",
+    "format", "width", "height", "exif_make", "exif_model", "exif_taken", "exif_gps", "etag", "phash", "phash_kind", "thumbnail",
 )  # fmt: skip
 _CHUNK = 5000
 
@@ -48,13 +50,18 @@ def same_picture_edges(database: Database) -> Edges:
     return key_edges([row[0] for row in rows], [row[1] for row in rows])
 
 
-def similar_edges(database: Database, threshold: int) -> Edges:
-    rows = database.query("SELECT id, phash FROM images WHERE phash IS NOT NULL")
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    table = np.array(rows, dtype=np.int64)
-    return phash_edges(table[:, 0], table[:, 1], threshold)
+def similar_edges(database: Database, thresholds: Thresholds) -> Edges:
+    """pHash edges within each kind of hash, at that kind's threshold."""
+    first: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    second: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    kinds = database.query("SELECT DISTINCT phash_kind FROM images WHERE phash IS NOT NULL")
+    for (kind,) in kinds:
+        rows = database.query("SELECT id, phash FROM images WHERE phash IS NOT NULL AND phash_kind = ?", (kind,))
+        table = np.array(rows, dtype=np.int64)
+        edges = phash_edges(table[:, 0], table[:, 1], thresholds.for_kind(str(kind)))
+        first.append(edges[0])
+        second.append(edges[1])
+    return np.concatenate(first), np.concatenate(second)
 
 
 def member_rows(database: Database, ids: Iterable[int]) -> dict[int, Row]:

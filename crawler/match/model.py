@@ -36,7 +36,8 @@ class Member:
     etag: Annotated[str | None, Field(description="ETag, supporting evidence only (same host).")]
     file: Annotated[int, Field(description="Byte-identical copies share a file number within the group (level 1).")]
     picture: Annotated[int, Field(description="Copies of one picture share a picture number within the group (level 2).")]
-    phash_distance: Annotated[int | None, Field(description="pHash Hamming distance to the group's first member with a pHash; null without one.")]
+    phash_distance: Annotated[int | None, Field(description="pHash Hamming distance to the group's first member with a pHash of the same kind; null without one.")]
+    phash_kind: Annotated[str | None, Field(description="What the pHash was computed from: exif_thumbnail, or a top band of the picture (top_band_8); only hashes of one kind compare.")] = None
     thumbnail: Annotated[str | None, Field(description="Kept EXIF thumbnail file, relative to the output folder.")] = None
 
 

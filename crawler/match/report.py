@@ -16,6 +16,7 @@ from crawler.match.load import MEMBER_COLUMNS
 from crawler.match.model import Group, Member
 
 _PHASH = MEMBER_COLUMNS.index("phash")
+_KIND = MEMBER_COLUMNS.index("phash_kind")
 
 
 def build_groups(skeletons: list[Skeleton], rows: dict[int, Row]) -> list[Group]:
@@ -28,9 +29,12 @@ def build_groups(skeletons: list[Skeleton], rows: dict[int, Row]) -> list[Group]
 
 def _group(skeleton: Skeleton, rows: dict[int, Row]) -> Group:
     ordered = sorted(skeleton.ids, key=lambda i: (skeleton.pictures[i], skeleton.files[i], rows[i][1], rows[i][2]))
-    hashes = [rows[i][_PHASH] for i in ordered if rows[i][_PHASH] is not None]
-    reference = hashes[0] if hashes else None
-    members = [member(rows[i], skeleton.files[i], skeleton.pictures[i], reference) for i in ordered]
+    references: dict[str, int] = {}  # distances are to the group's first hash of the same kind
+    for i in ordered:
+        if rows[i][_PHASH] is not None:
+            references.setdefault(rows[i][_KIND], rows[i][_PHASH])
+    members = [member(rows[i], skeleton.files[i], skeleton.pictures[i], references.get(rows[i][_KIND]))
+               for i in ordered]
     distances = [m.phash_distance for m in members if m.phash_distance is not None]
     return Group(
         group=0,
@@ -48,10 +52,11 @@ def _group(skeleton: Skeleton, rows: dict[int, Row]) -> Group:
 def member(row: Row, file: int, picture: int, reference: int | None) -> Member:
     """A member from an index row (columns in :data:`~crawler.match.load.MEMBER_COLUMNS` order)."""
     (_, url, page_url, host, first_seen, last_seen, first_run, last_run, image_size, image_format, width, height,
-     make, model, taken, gps, etag, phash, thumbnail) = row
+     make, model, taken, gps, etag, phash, phash_kind, thumbnail) = row
     distance = hamming(phash, reference) if phash is not None and reference is not None else None
     return Member(url, page_url or None, host, first_seen, last_seen, first_run, last_run, image_size, image_format,
-                  width, height, make, model, taken, bool(gps), etag, file, picture, distance, thumbnail)
+                  width, height, make, model, taken, bool(gps), etag, file, picture, distance,
+                  phash_kind if phash is not None else None, thumbnail)
 
 
 def supporting(members: list[Member]) -> list[str]:

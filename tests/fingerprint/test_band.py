@@ -14,12 +14,13 @@ import pytest
 from PIL import Image
 
 from crawler.fingerprint.analyze import analyze
-from crawler.fingerprint.band import THRESHOLD, assess_band, band_kind
+from crawler.fingerprint.band import assess_band
 from crawler.fingerprint.band_decode import Partial, decode
 from crawler.fingerprint.compute import Fingerprint, fingerprint
-from crawler.fingerprint.perceptual import distance
+from crawler.fingerprint.perceptual import distance, hash_kind
 from crawler.fingerprint.plan import RangePolicy, replay
 from crawler.fingerprint.sparse import SparseBuffer
+from crawler.settings import INDEX_DEFAULTS
 from tests.support.corpora import SHARED_DOGS
 
 DOGS = SHARED_DOGS
@@ -69,8 +70,8 @@ def test_copies_match_their_original_across_formats(copies: dict[str, bytes]) ->
             assert found.perceptual_hash is None  # a WebP decodes only whole
             continue
         assert found.perceptual_hash is not None and found.perceptual_hash_source is not None, name
-        assert band_kind(found.perceptual_hash_source) == "top_band_8", found.perceptual_hash_source
-        assert distance(first.perceptual_hash, found.perceptual_hash) <= THRESHOLD, name
+        assert hash_kind(found.perceptual_hash_source) == "top_band_8", found.perceptual_hash_source
+        assert distance(first.perceptual_hash, found.perceptual_hash) <= INDEX_DEFAULTS.band_threshold, name
 
 
 def test_sources_name_the_decoder(copies: dict[str, bytes]) -> None:
@@ -119,7 +120,7 @@ def test_a_plain_band_falls_back_to_a_taller_one(copies: dict[str, bytes]) -> No
     assert found.perceptual_hash is not None and again.perceptual_hash is not None
     assert found.perceptual_hash_source == "top_band_2:jpeg_baseline"
     assert again.perceptual_hash_source == "top_band_2:png"
-    assert distance(found.perceptual_hash, again.perceptual_hash) <= THRESHOLD
+    assert distance(found.perceptual_hash, again.perceptual_hash) <= INDEX_DEFAULTS.band_threshold
 
 
 def test_a_thumbnail_keeps_its_own_hash(corpus: Path) -> None:

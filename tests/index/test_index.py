@@ -120,6 +120,28 @@ def test_an_index_of_schema_version_1_is_upgraded(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM known_sets").fetchone()[0] == 0
 
 
+def test_an_index_of_schema_version_2_gets_the_kind_of_its_thumbnail_phashes(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    with sqlite3.connect(path) as conn:
+        for version in (0, 1):
+            for sql in statements(version, "sqlite"):
+                conn.execute(sql)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        seen = ("2026-01-01T00:00:00.000000Z",) * 2 + ("run",) * 2
+        conn.execute("INSERT INTO images (url, page_url, host, status, phash, ph0, ph1, ph2, ph3, first_seen, last_seen,"
+                     " first_run, last_run) VALUES ('http://h/1.jpg', '', 'h', 'ok', 5, 5, 0, 0, 0, ?, ?, ?, ?)", seen)
+        conn.execute("INSERT INTO images (url, page_url, host, status, first_seen, last_seen, first_run, last_run)"
+                     " VALUES ('http://h/2.jpg', '', 'h', 'ok', ?, ?, ?, ?)", seen)
+    connect(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(LATEST)
+        kinds = conn.execute("SELECT url, phash_kind FROM images ORDER BY url").fetchall()
+        assert kinds == [("http://h/1.jpg", "exif_thumbnail"), ("http://h/2.jpg", None)]
+        plan = " ".join(str(row) for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id, phash FROM images WHERE ph0 IN (5, 4) AND phash_kind = 'exif_thumbnail'"))
+        assert "COVERING INDEX images_ph0" in plan, plan
+
+
 def test_a_database_that_is_not_an_index_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite"
     with sqlite3.connect(path) as conn:

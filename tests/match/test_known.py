@@ -96,6 +96,16 @@ def test_a_malformed_set_file_names_the_line_and_imports_nothing(tmp_path: Path)
     assert cli_process.run(tmp_path, "known", "--dir", "data", "list").stdout == ""
 
 
+def test_a_set_exported_before_band_hashes_imports_its_phashes_as_thumbnails(tmp_path: Path) -> None:
+    (tmp_path / "old.csv").write_text("path,file_sha256,image_size,format,width,height,prefix_sha256,content_sha256,"
+                                      "phash\na.jpg,,1000,jpeg,,,,,0123456789abcdef\nb.jpg,,,,,,,,\n")
+    done = cli_process.run(tmp_path, "known", "--dir", "data", "import", "old.csv", "--name", "old")
+    assert done.returncode == 0, done.stderr
+    exported = cli_process.run(tmp_path, "known", "--dir", "data", "export", "old", "--format", "csv").stdout
+    assert exported.splitlines()[0].endswith(",phash,phash_kind")
+    assert exported.splitlines()[1:] == ["a.jpg,,1000,jpeg,,,,,0123456789abcdef,exif_thumbnail", "b.jpg,,,,,,,,,"]
+
+
 def test_a_rebuild_keeps_the_known_sets(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "set.jsonl").write_text('{"format": "crawler-known-set", "name": "kept", "category": "notable"}\n'

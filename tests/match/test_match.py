@@ -17,6 +17,7 @@ from crawler.fingerprint.sparse import SparseBuffer
 from crawler.index.base import Database
 from crawler.index.database import connect
 from crawler.index.writer import IndexWriter
+from crawler.match.evidence import Thresholds
 from crawler.match.find import find_groups
 from crawler.match.model import GROUPS, Group
 from crawler.models import ImageRecord
@@ -24,6 +25,7 @@ from tests.support import cli_process
 from tests.support.index_helpers import make_site
 
 PREFIX_A, PREFIX_B = "a" * 64, "b" * 64
+DEFAULT = Thresholds(thumbnail=8, band=7)
 
 
 @pytest.fixture
@@ -46,16 +48,16 @@ def test_two_images_without_etag_or_keys_are_never_grouped(database: Database) -
     add(database, {"url": "http://h.test/1.jpg", "image_size": 30000, "sha256_first_10240_bytes": PREFIX_A},
         {"url": "http://h.test/2.jpg", "image_size": 30000, "sha256_first_10240_bytes": PREFIX_B},
         {"url": "http://h.test/3.jpg"}, {"url": "http://h.test/4.jpg"})
-    assert find_groups(database, 8) == []
+    assert find_groups(database, DEFAULT) == []
 
 
 def test_an_equal_etag_alone_groups_nothing_and_supports_only_on_one_host(database: Database) -> None:
     add(database, {"url": "http://h.test/1.jpg", "etag": "abc", "sha256_first_10240_bytes": PREFIX_A, "image_size": 1},
         {"url": "http://h.test/2.jpg", "etag": "abc", "sha256_first_10240_bytes": PREFIX_B, "image_size": 1})
-    assert find_groups(database, 8) == []
+    assert find_groups(database, DEFAULT) == []
     add(database, {"url": "http://h.test/3.jpg", "etag": "abc", "sha256_first_10240_bytes": PREFIX_A, "image_size": 1},
         {"url": "http://other.test/3.jpg", "etag": "abc", "sha256_first_10240_bytes": PREFIX_A, "image_size": 1})
-    [group] = find_groups(database, 8)
+    [group] = find_groups(database, DEFAULT)
     assert group.supporting == ['ETag "abc" shared by 2 URLs on h.test']
 
 
@@ -64,9 +66,9 @@ def test_the_same_prefix_with_another_size_is_not_an_identical_file(database: Da
         {"url": "http://g.test/large.jpg", "image_size": 90000, "sha256_first_10240_bytes": PREFIX_A},
         {"url": "http://h.test/unknown1.jpg", "sha256_first_10240_bytes": PREFIX_A},
         {"url": "http://h.test/unknown2.jpg", "sha256_first_10240_bytes": PREFIX_A})
-    assert find_groups(database, 8) == []
+    assert find_groups(database, DEFAULT) == []
     add(database, {"url": "http://g.test/copy.jpg", "image_size": 30000, "sha256_first_10240_bytes": PREFIX_A})
-    [group] = find_groups(database, 8)
+    [group] = find_groups(database, DEFAULT)
     assert (group.level, group.evidence) == (1, "identical file")
     assert urls([group]) == [["http://g.test/copy.jpg", "http://h.test/small.jpg"]]
     assert (group.hosts, group.urls) == (2, 2)
@@ -85,7 +87,7 @@ def test_levels_files_pictures_and_phash_distances(database: Database) -> None:
          "perceptual_hash": f"{phash ^ 0b10110:016x}", "perceptual_hash_source": "exif_thumbnail"},
         {"url": "http://e.test/other.jpg", "image_size": 20000, "sha256_first_10240_bytes": "e" * 64,
          "perceptual_hash": f"{phash ^ 0x1FF00:016x}", "perceptual_hash_source": "exif_thumbnail"})  # 9 bits off a, 12 off d: over the threshold
-    [group] = find_groups(database, 8)
+    [group] = find_groups(database, DEFAULT)
     assert group.level == 3 and group.evidence == "similar picture" and group.max_phash_distance == 3
     by_url = {m.url: m for m in group.members}
     assert set(by_url) == {"http://a.test/1.jpg", "http://b.test/1.jpg", "http://c.test/stripped.jpg",
@@ -96,8 +98,26 @@ def test_levels_files_pictures_and_phash_distances(database: Database) -> None:
     assert by_url["http://d.test/resized.jpg"].phash_distance == 3
     assert by_url["http://a.test/1.jpg"].page_url == "http://a.test/page"
     assert by_url["http://b.test/1.jpg"].page_url is None
-    assert [g.level for g in find_groups(database, 9)] == [3] and len(find_groups(database, 9)[0].members) == 5
-    assert [g.level for g in find_groups(database, 0)] == [2]
+    assert [g.level for g in find_groups(database, Thresholds(9, 7))] == [3] and len(find_groups(database, Thresholds(9, 7))[0].members) == 5
+    assert [g.level for g in find_groups(database, Thresholds(0, 7))] == [2]
+
+
+def test_band_hashes_compare_only_with_bands_of_their_kind_at_the_band_threshold(database: Database) -> None:
+    phash = 0x0F1E2D3C4B5A6978
+    def hashed(url: str, bits: int, source: str) -> dict[str, Any]:
+        return {"url": url, "perceptual_hash": f"{bits:016x}", "perceptual_hash_source": source}
+    add(database,
+        hashed("http://a.test/web.jpg", phash, "top_band_8:jpeg_baseline"),
+        hashed("http://b.test/web.png", phash ^ 0b1111111, "top_band_8:png"),  # 7 bits: the same picture
+        hashed("http://c.test/far.jpg", phash ^ 0xFF00, "top_band_8:jpeg_progressive"),  # 8 bits: not
+        hashed("http://d.test/thumb.jpg", phash, "exif_thumbnail"),  # equal bits, another kind: never
+        hashed("http://e.test/tall.jpg", phash, "top_band_2:jpeg_baseline"))  # another band: never
+    [group] = find_groups(database, DEFAULT)
+    assert urls([group]) == [["http://a.test/web.jpg", "http://b.test/web.png"]]
+    assert [(m.phash_kind, m.phash_distance) for m in group.members] == [("top_band_8", 0), ("top_band_8", 7)]
+    assert group.max_phash_distance == 7
+    assert urls(find_groups(database, Thresholds(thumbnail=8, band=8))) == [
+        ["http://a.test/web.jpg", "http://b.test/web.png", "http://c.test/far.jpg"]]
 
 
 def site_crawl(tmp_path: Path, nginx_factory: Any, corpus: Path) -> Path:
@@ -173,3 +193,33 @@ def test_one_image_by_file_or_url_is_found_where_it_appears(tmp_path: Path, ngin
     assert groups[0].members[0].phash_distance == 0
     missing = cli_process.run(tmp_path, "match", "data", "--image", "nothing.jpg")
     assert missing.returncode == 1 and "cannot read nothing.jpg" in missing.stderr
+
+
+def test_a_web_image_without_thumbnail_is_matched_by_its_band_hash(
+        tmp_path: Path, nginx_factory: Any, corpus: Path) -> None:
+    from PIL import Image
+
+    site = tmp_path / "site"
+    site.mkdir()
+    photos = sorted((corpus / "jpeg").glob("*.jpg"))[:2]
+    for name, photo in zip(("web", "other"), photos):
+        with Image.open(photo) as opened:
+            picture = opened.convert("RGB")
+        web = picture.resize((640, round(640 * picture.height / picture.width)))
+        web.save(site / f"{name}.jpg", quality=85)  # as sites post them: no EXIF, no thumbnail
+    with Image.open(site / "web.jpg") as web_image:
+        web_image.resize((320, web_image.height // 2)).save(site / "web_small.jpg", quality=75)
+        web_image.resize((480, web_image.height * 3 // 4)).save(tmp_path / "query.jpg", quality=80, progressive=True)
+    (site / "index.html").write_text("".join(f'<img src="{n}.jpg">' for n in ("web", "web_small", "other")))
+    server = nginx_factory(site)
+    (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n")
+    assert cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "data", "--no-progress").returncode == 0
+    done = cli_process.run(tmp_path, "match", "data", "--format", "jsonl")
+    [group] = [GROUPS.validate_json(line) for line in done.stdout.splitlines()]
+    assert group.level == 3 and sorted(m.url.rsplit("/", 1)[1] for m in group.members) == ["web.jpg", "web_small.jpg"]
+    assert {m.phash_kind for m in group.members} == {"top_band_8"}
+    assert group.max_phash_distance is not None and group.max_phash_distance <= 7
+    query = cli_process.run(tmp_path, "match", "data", "--image", "query.jpg", "--format", "jsonl")
+    assert "(top_band_8:jpeg_progressive)" in query.stderr, query.stderr
+    [found] = [GROUPS.validate_json(line) for line in query.stdout.splitlines()]
+    assert found.level == 3 and sorted(m.url.rsplit("/", 1)[1] for m in found.members) == ["web.jpg", "web_small.jpg"]

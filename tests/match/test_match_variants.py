@@ -8,7 +8,8 @@ default thresholds:
 
 - no group joins two different pictures;
 - every variant whose own fingerprints tie it to its original (equal prefix
-  hash and size, equal content hash, or pHashes within the threshold) is
+  hash and size, equal content hash, or pHashes of one kind within that
+  kind's threshold: EXIF thumbnails, or top bands of web images) is
   grouped with it;
 - the per-kind figures (grouped, and at which level) are printed for the
   report (``pytest -s``).
@@ -20,11 +21,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from crawler.evaluation.hashing import DEFAULT_PHASH_THRESHOLD
 from crawler.evaluation.variants import KINDS, Original, write_variants
-from crawler.fingerprint.perceptual import thumbnail_phash
+from crawler.fingerprint.perceptual import hash_kind
 from crawler.fingerprint.sniff import sniff_format
-from crawler.match.evidence import hamming
+from crawler.match.evidence import Thresholds, hamming
 from crawler.match.model import GROUPS
 from crawler.settings import IndexSettings
 from tests.support import cli_process
@@ -36,10 +36,6 @@ SAME_PICTURE = {"heic/exif-at-eof.heic": "heic/IMG_2927.HEIC"}
 
 def page(root: Path, paths: list[str]) -> None:
     (root / "index.html").write_text("<html><body>" + "".join(f'<img src="/{p}">' for p in paths) + "</body></html>")
-
-
-def test_the_default_threshold_is_the_evaluations() -> None:
-    assert IndexSettings().phash_threshold == DEFAULT_PHASH_THRESHOLD
 
 
 def test_each_variant_is_grouped_with_its_original_exactly_where_its_fingerprints_allow(
@@ -108,8 +104,11 @@ def direct_level(variant: dict[str, object], original: dict[str, object]) -> int
         return 1
     if variant["content_sha256"] and variant["content_sha256"] == original["content_sha256"]:
         return 2
-    first, second = thumbnail_phash(variant["perceptual_hash"], variant["perceptual_hash_source"]), thumbnail_phash(
-        original["perceptual_hash"], original["perceptual_hash_source"])  # match compares EXIF-thumbnail pHashes only
-    if isinstance(first, str) and isinstance(second, str) and hamming(int(first, 16), int(second, 16)) <= DEFAULT_PHASH_THRESHOLD:
+    first, second = variant["perceptual_hash"], original["perceptual_hash"]
+    kind = hash_kind(str(variant["perceptual_hash_source"] or ""))
+    if not isinstance(first, str) or not isinstance(second, str) or not kind:
+        return None
+    same_kind = kind == hash_kind(str(original["perceptual_hash_source"] or ""))  # hashes compare within a kind
+    if same_kind and hamming(int(first, 16), int(second, 16)) <= Thresholds.of(IndexSettings()).for_kind(kind):
         return 3
     return None
