@@ -54,6 +54,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import result_files  # noqa: E402  (beside this script)
 from tests.support.servers import Nginx, free_port, wait_for_port  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "jpeg"
@@ -323,12 +324,11 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = result_files.parser(__doc__, "benchmark")
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--rtt-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--full-sample", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "benchmark")
     parser.add_argument("--index-overhead", action="store_true", help="only the index's CPU overhead")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline", type=Path,
@@ -342,10 +342,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="crawler-bench-") as work:
         result = measure(args, Path(work))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    result_files.write(args.out, result, markdown)
 
 
 if __name__ == "__main__":

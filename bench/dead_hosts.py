@@ -34,6 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import result_files  # noqa: E402  (beside this script)
 from tests.support.host_rig import Rig, running  # noqa: E402
 
 
@@ -108,7 +109,7 @@ def measure(repo: Path, rig: Rig, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = result_files.parser(__doc__, "dead-hosts")
     parser.add_argument("--hosts", type=int, default=400)
     parser.add_argument("--per-host", type=int, default=5, help="listed URLs per host")
     parser.add_argument("--dead", type=float, default=0.6, help="share of dead hosts (half hang, half refuse)")
@@ -118,7 +119,6 @@ def main() -> None:
     parser.add_argument("--per-host-limit", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repo", type=Path, action="append", help="checkout(s) whose CLI to run (default: this one)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "dead-hosts")
     args = parser.parse_args()
     dead = round(args.hosts * args.dead)
     with running(args.delay_ms, args.hosts - dead, dead // 2, dead - dead // 2) as rig:

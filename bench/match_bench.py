@@ -26,9 +26,7 @@ Usage: ``python bench/match_bench.py [--records 1000000] [--out bench/results/ma
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import os
 import statistics
 import sys
@@ -42,6 +40,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import result_files  # noqa: E402  (beside this script)
 from crawler.index.base import Database  # noqa: E402
 from crawler.index.database import connect  # noqa: E402
 from crawler.index.rows import phash_pieces  # noqa: E402
@@ -230,9 +229,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = result_files.parser(__doc__, "match-bench")
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "match-bench")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         database = connect(str(Path(work) / "index.sqlite"))
@@ -244,9 +242,7 @@ def main() -> None:
                       "near": near_search(database), "image_query": image_queries(database)}
         finally:
             database.close()
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    result_files.write(args.out, result, markdown)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import result_files  # noqa: E402  (beside this script)
 from crawler.settings import load_settings  # noqa: E402
 from tests.support.cli_process import child_env  # noqa: E402
 from tests.support.servers import Nginx  # noqa: E402
@@ -201,10 +202,9 @@ def run_rounds(args: argparse.Namespace, work: Path, network: TorNetwork, nginx:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = result_files.parser(__doc__, "onion-bench", whole_doc=True)
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "onion-bench")
     args = parser.parse_args()
     defaults = load_settings(None, {})
     with tempfile.TemporaryDirectory(prefix="onion-bench-") as temp:
@@ -227,9 +227,7 @@ def main() -> None:
                 }
         finally:
             nginx.stop()
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    result_files.write(args.out, result, markdown)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
