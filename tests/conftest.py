@@ -10,6 +10,8 @@ import pytest
 from tests.support.corpora import CORPUS
 from tests.support.servers import Nginx
 
+pytest_plugins = ["tests.support.socks_server"]  # its fixture socks_servers
+
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:

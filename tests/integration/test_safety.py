@@ -28,10 +28,15 @@ from crawler.answers import ImageResponse
 from crawler.errors import FetchError
 from crawler.net.fetch import Fetcher
 from crawler.settings import load_settings
-from tests.integration.test_tor_integration import onion
 from tests.support import faulty_server as fs
 from tests.support.cli_process import ROOT
-from tests.support.socks_server import ATYP_DOMAIN, ATYP_IPV4, SocksServer
+from tests.support.socks_server import (
+    ATYP_DOMAIN,
+    ATYP_IPV4,
+    SocksFactory,
+    SocksServer,
+    onion,
+)
 
 Record = dict[str, Any]
 
@@ -120,18 +125,14 @@ def onion_site(servers: list[fs.FaultyServer], jpeg: bytes) -> dict[str, Any]:
 
 @pytest.mark.parametrize("proxy_count", [1, 2])
 def test_urls_found_through_tor_are_fetched_through_tor_and_never_resolved_locally(
-    tmp_path: Path, onion_site: dict[str, Any], proxy_count: int
+    tmp_path: Path, onion_site: dict[str, Any], proxy_count: int, socks_servers: SocksFactory
 ) -> None:
-    proxies = [SocksServer(routes=onion_site["routes"]).start() for _ in range(proxy_count)]
-    try:
-        page = f"http://{onion_site['host']}/index.html"
-        control = f"http://localhost:{onion_site['control'].port}/c.jpg"  # proves the hook sees lookups
-        settings = f"[tor]\nproxies = {json.dumps([proxy.address for proxy in proxies])}\nroute_all = false\n"
+    proxies = [socks_servers(routes=onion_site["routes"]) for _ in range(proxy_count)]
+    page = f"http://{onion_site['host']}/index.html"
+    control = f"http://localhost:{onion_site['control'].port}/c.jpg"  # proves the hook sees lookups
+    settings = f"[tor]\nproxies = {json.dumps([proxy.address for proxy in proxies])}\nroute_all = false\n"
 
-        records, looked_up, _ = crawl(tmp_path, [page, control], settings)
-    finally:
-        for proxy in proxies:
-            proxy.stop()
+    records, looked_up, _ = crawl(tmp_path, [page, control], settings)
 
     found = {url: record for url, record in by_url(records).items() if record["page_url"] == page}
     assert set(found) == set(onion_site["images"]), found

@@ -1,6 +1,6 @@
 """Tor routing end to end: the real CLI, a recording SOCKS5 server and nginx on loopback.
 
-The SOCKS5 server (``tests/socks_server.py``) plays Tor: it records every
+The SOCKS5 server (``tests/support/socks_server.py``) plays Tor: it records every
 CONNECT (address type, host, port, credentials) and tunnels it to nginx, which
 plays every hidden service. The CLI runs as a subprocess with a settings file
 naming the proxies. The tests prove: onion names reach the proxy as names
@@ -14,12 +14,10 @@ No test needs the internet or a running Tor.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,13 @@ from crawler.settings import load_settings
 from tests.support import cli_process, sites
 from tests.support.servers import Nginx, free_port
 from tests.support.sites import build_site
-from tests.support.socks_server import ATYP_DOMAIN, ATYP_IPV4, Mode, SocksServer
+from tests.support.socks_server import (
+    ATYP_DOMAIN,
+    ATYP_IPV4,
+    SocksFactory,
+    SocksServer,
+    onion,
+)
 
 IMAGES = {  # served name -> corpus file
     "img/canon.jpg": "jpeg/FujiFilm_FinePixS1Pro_1.jpg",
@@ -42,13 +46,6 @@ IMAGES = {  # served name -> corpus file
 INDEX = '<html><body><img src="img/canon.jpg"><img srcset="img/nikon.jpg 1x, img/sony.jpg 2x"></body></html>'
 
 Record = dict[str, Any]
-SocksFactory = Callable[..., SocksServer]
-
-
-def onion(seed: str) -> str:
-    """A name shaped like a v3 onion address (56 base32 characters); it resolves nowhere."""
-    key = hashlib.sha256(seed.encode()).digest() + b"\x00\x00\x03"
-    return base64.b32encode(key).decode().lower() + ".onion"
 
 
 @pytest.fixture
@@ -59,21 +56,6 @@ def site(tmp_path: Path, corpus: Path) -> Path:
 @pytest.fixture
 def nginx(site: Path, nginx_factory: Callable[[Path], Nginx]) -> Nginx:
     return nginx_factory(site)
-
-
-@pytest.fixture
-def socks() -> Iterator[SocksFactory]:
-    """Start SOCKS5 servers: ``socks(upstream_port, mode=..., reply=...)``; all stopped at the end."""
-    started: list[SocksServer] = []
-
-    def start(upstream_port: int | None = None, mode: Mode = "forward", **options: Any) -> SocksServer:
-        server = SocksServer(upstream_port, mode, **options).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 # -- running the CLI -----------------------------------------------------------
@@ -133,9 +115,9 @@ def connect_count(servers: list[SocksServer]) -> Counter[str]:
 
 
 def test_onion_names_reach_the_proxy_unresolved_and_clearnet_goes_direct(
-    tmp_path: Path, site: Path, nginx: Nginx, socks: SocksFactory
+    tmp_path: Path, site: Path, nginx: Nginx, socks_servers: SocksFactory
 ) -> None:
-    proxy = socks(nginx.port)
+    proxy = socks_servers(nginx.port)
     onions = [onion("first"), onion("second")]
     pages = [f"http://{host}/index.html" for host in onions]
     clearnet = nginx.url("/index.html")
@@ -150,9 +132,9 @@ def test_onion_names_reach_the_proxy_unresolved_and_clearnet_goes_direct(
 
 
 def test_route_all_sends_clearnet_through_the_proxy(
-    tmp_path: Path, site: Path, nginx: Nginx, socks: SocksFactory
+    tmp_path: Path, site: Path, nginx: Nginx, socks_servers: SocksFactory
 ) -> None:
-    proxy = socks(nginx.port)
+    proxy = socks_servers(nginx.port)
     page = f"http://{onion('first')}/index.html"
     clearnet = nginx.url("/index.html")
 
@@ -166,9 +148,9 @@ def test_route_all_sends_clearnet_through_the_proxy(
 
 
 def test_each_onion_host_sticks_to_one_proxy_with_its_own_credentials(
-    tmp_path: Path, site: Path, nginx: Nginx, socks: SocksFactory
+    tmp_path: Path, site: Path, nginx: Nginx, socks_servers: SocksFactory
 ) -> None:
-    proxies = [socks(nginx.port) for _ in range(3)]
+    proxies = [socks_servers(nginx.port) for _ in range(3)]
     addresses = [proxy.address for proxy in proxies]
     onions = [onion(f"host-{i}") for i in range(5)]
     pages = [f"http://{host}/index.html" for host in onions]
@@ -212,9 +194,9 @@ def test_a_dead_proxy_fails_only_the_onion_urls(tmp_path: Path, site: Path, ngin
 
 
 def test_a_dead_proxy_fails_only_the_hosts_that_stick_to_it(
-    tmp_path: Path, site: Path, nginx: Nginx, socks: SocksFactory
+    tmp_path: Path, site: Path, nginx: Nginx, socks_servers: SocksFactory
 ) -> None:
-    live, dead = socks(nginx.port).address, f"127.0.0.1:{free_port()}"
+    live, dead = socks_servers(nginx.port).address, f"127.0.0.1:{free_port()}"
     onions = [onion(f"host-{i}") for i in range(5)]
     on_dead = {host for host in onions if route_for(host, [live, dead], route_all=False).proxy == dead}
     assert 0 < len(on_dead) < len(onions), "pick hosts that spread over both proxies"
@@ -230,9 +212,9 @@ def test_a_dead_proxy_fails_only_the_hosts_that_stick_to_it(
 
 
 def test_a_proxy_answering_host_unreachable_gives_a_clear_error(
-    tmp_path: Path, site: Path, nginx: Nginx, socks: SocksFactory
+    tmp_path: Path, site: Path, nginx: Nginx, socks_servers: SocksFactory
 ) -> None:
-    proxy = socks(nginx.port, mode="refuse")
+    proxy = socks_servers(nginx.port, mode="refuse")
     page = f"http://{onion('gone')}/index.html"
     clearnet = nginx.url("/index.html")
 
@@ -265,16 +247,16 @@ def fetch_error(url: str, **overrides: Any) -> tuple[FetchError, float]:
     return asyncio.run(attempt())
 
 
-def test_a_port_that_does_not_speak_socks_is_a_proxy_error(socks: SocksFactory) -> None:
-    proxy = socks(mode="http")
+def test_a_port_that_does_not_speak_socks_is_a_proxy_error(socks_servers: SocksFactory) -> None:
+    proxy = socks_servers(mode="http")
     error, _ = fetch_error(f"http://{onion('x')}/a.jpg", **{"tor.proxies": [proxy.address]})
     assert error.kind == "proxy"
     assert error.message.startswith(f"Tor SOCKS proxy at {proxy.address} did not answer as a SOCKS5 proxy ("), error.message
 
 
 @pytest.mark.parametrize("through_tor", [True, False])
-def test_a_tls_failure_is_a_tls_error_not_a_proxy_error(nginx: Nginx, socks: SocksFactory, through_tor: bool) -> None:
-    proxy = socks(nginx.port)  # nginx answers plain HTTP to the TLS handshake, directly or through the tunnel
+def test_a_tls_failure_is_a_tls_error_not_a_proxy_error(nginx: Nginx, socks_servers: SocksFactory, through_tor: bool) -> None:
+    proxy = socks_servers(nginx.port)  # nginx answers plain HTTP to the TLS handshake, directly or through the tunnel
     url = f"https://{onion('x')}/img/canon.jpg" if through_tor else f"https://127.0.0.1:{nginx.port}/img/canon.jpg"
     error, _ = fetch_error(url, **{"tor.proxies": [proxy.address]})
     assert error.kind == "tls", error.message
@@ -294,9 +276,9 @@ _SLOW = {f"timeouts.{key}": 5.0 for key in ("connect", "read", "total", "onion_c
         ("direct", "read", None),
     ],
 )
-def test_each_route_runs_under_its_own_timeouts(socks: SocksFactory, route: str, timeout: str, message: str | None) -> None:
-    silent = socks(mode="stall")  # accepts, never answers: a proxy or a server that hangs
-    tunnel = socks(silent.port)
+def test_each_route_runs_under_its_own_timeouts(socks_servers: SocksFactory, route: str, timeout: str, message: str | None) -> None:
+    silent = socks_servers(mode="stall")  # accepts, never answers: a proxy or a server that hangs
+    tunnel = socks_servers(silent.port)
     if route == "direct":
         url, proxy = f"http://127.0.0.1:{silent.port}/a.jpg", tunnel.address
     else:

@@ -1,6 +1,6 @@
 """SOCKS5 as the crawler speaks it: the pure messages, and every reply code of a real proxy.
 
-The recording SOCKS5 server (``tests/socks_server.py``) answers each CONNECT
+The recording SOCKS5 server (``tests/support/socks_server.py``) answers each CONNECT
 with a chosen reply code; the fetch layer must turn each code into its own
 ``error_kind``, a message a user can act on, and the retry decision of
 ``crawler.errors.RETRY`` (attempts = 2: two CONNECTs for a kind worth
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,8 +20,7 @@ from crawler.errors import RETRY, RETRYABLE_KINDS, FetchError, TransientError
 from crawler.net import socks
 from crawler.net.fetch import Fetcher
 from crawler.settings import load_settings
-from tests.integration.test_tor_integration import onion
-from tests.support.socks_server import ATYP_DOMAIN, SocksServer
+from tests.support.socks_server import ATYP_DOMAIN, SocksFactory, onion
 
 KINDS = {  # exactly the kinds the issue names (a helper writing real-Tor tests expects them)
     0x01: "socks_general_failure", 0x02: "socks_not_allowed", 0x03: "socks_network_unreachable",
@@ -38,14 +36,6 @@ NOT_NOW = {  # retrying at once cannot help
     "onion_descriptor_not_found",  # Tor has asked the directories already; a later run may find it published
 }
 NEVER_LATER = {"socks_command_not_supported", "socks_address_not_supported", "onion_address_invalid"}
-
-
-@pytest.fixture
-def proxies() -> Iterator[list[SocksServer]]:
-    started: list[SocksServer] = []
-    yield started
-    for server in started:
-        server.stop()
 
 
 def fetch_error(url: str, **overrides: Any) -> tuple[FetchError, float]:
@@ -100,9 +90,8 @@ def test_every_reply_code_has_its_kind_and_a_retry_decision() -> None:
 
 
 @pytest.mark.parametrize("code", sorted(KINDS))
-def test_each_reply_code_is_its_own_error_kind_with_its_retry_decision(proxies: list[SocksServer], code: int) -> None:
-    proxy = SocksServer(mode="refuse", reply=code).start()
-    proxies.append(proxy)
+def test_each_reply_code_is_its_own_error_kind_with_its_retry_decision(socks_servers: SocksFactory, code: int) -> None:
+    proxy = socks_servers(mode="refuse", reply=code)
     host = onion("refused")
 
     error, _ = fetch_error(f"http://{host}/a.jpg", **{"tor.proxies": [proxy.address], "retries.attempts": 2})
@@ -115,9 +104,8 @@ def test_each_reply_code_is_its_own_error_kind_with_its_retry_decision(proxies: 
     assert all((request.atyp, request.host) == (ATYP_DOMAIN, host) for request in proxy.requests)
 
 
-def test_onion_connect_bounds_the_socks_handshake(proxies: list[SocksServer]) -> None:
-    silent = SocksServer(mode="stall").start()  # a Tor that cannot reach its network: accepts, never answers
-    proxies.append(silent)
+def test_onion_connect_bounds_the_socks_handshake(socks_servers: SocksFactory) -> None:
+    silent = socks_servers(mode="stall")  # a Tor that cannot reach its network: accepts, never answers
     slow = {"timeouts.onion_total": 30.0, "timeouts.onion_read": 30.0}
 
     error, elapsed = fetch_error(

@@ -21,12 +21,17 @@ loop in a background thread; use it as a context manager, or ``start()`` /
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import ipaddress
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
+
+import pytest
 
 ATYP_IPV4, ATYP_DOMAIN, ATYP_IPV6 = 0x01, 0x03, 0x04
 SUCCEEDED, HOST_UNREACHABLE, CONNECTION_REFUSED, COMMAND_NOT_SUPPORTED = 0x00, 0x04, 0x05, 0x07
@@ -229,3 +234,29 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
     finally:
         writer.close()
+
+
+def onion(seed: str) -> str:
+    """A name shaped like a v3 onion address (56 base32 characters); it resolves nowhere."""
+    key = hashlib.sha256(seed.encode()).digest() + b"\x00\x00\x03"
+    return base64.b32encode(key).decode().lower() + ".onion"
+
+
+# -- pytest fixture (every test has it: tests/conftest.py names this module in pytest_plugins) --
+
+SocksFactory = Callable[..., SocksServer]
+
+
+@pytest.fixture
+def socks_servers() -> Iterator[SocksFactory]:
+    """Start SOCKS5 servers: ``socks_servers(upstream_port, mode=..., reply=...)``; all stopped at the end."""
+    started: list[SocksServer] = []
+
+    def start(upstream_port: int | None = None, mode: Mode = "forward", **options: Any) -> SocksServer:
+        server = SocksServer(upstream_port, mode, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
