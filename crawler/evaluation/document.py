@@ -89,25 +89,6 @@ class GroundTruth(TypedDict):
     groups: list[list[str]]
 
 
-class MethodResult(TypedDict):
-    """One method's confusion counts: :class:`~crawler.evaluation.metrics.MethodMetrics` without its name."""
-
-    images: int
-    keyed: int
-    true_pairs: int
-    predicted_groups: int
-    predicted_pairs: int
-    true_positives: int
-    false_positives: int
-    false_negatives: int
-    non_duplicate_pairs: int
-    precision: float | None
-    recall: float | None
-    false_positive_rate: float | None
-    false_positive_rate_upper_95: float | None
-    false_positive_groups: list[list[str]]
-
-
 class Sweep(TypedDict):
     lengths: list[int]
     shortest_without_false_positive: int | None
@@ -154,7 +135,7 @@ class Variants(TypedDict):
     elapsed_seconds: float
     methods: list[str]
     kinds: dict[str, KindResult]
-    union: dict[str, MethodResult]
+    union: dict[str, MethodMetrics]
     web: WebResult | None
 
 
@@ -170,7 +151,7 @@ class Document(TypedDict):
     files: Files
     ground_truth: GroundTruth
     main_methods: list[str]
-    methods: dict[str, MethodResult]
+    methods: dict[str, MethodMetrics]
     sweep: Sweep
     bytes_per_image: BytesPerImage
     content_sweep: ContentSweep
@@ -226,7 +207,7 @@ def to_document(evaluation: Evaluation) -> Document:
             "groups": evaluation.true_groups,
         },
         "main_methods": params.main_methods(),
-        "methods": {name: _method(m) for name, m in evaluation.methods.items()},
+        "methods": dict(evaluation.methods),
         "sweep": {
             "lengths": sorted(params.sweep),
             "shortest_without_false_positive": evaluation.shortest_clean_prefix,
@@ -246,25 +227,6 @@ def to_document(evaluation: Evaluation) -> Document:
             "images_with_hash": sum(image.thumbnail_hash is not None for image in inv.images),
         },
         "variants": _variants(evaluation.variants) if evaluation.variants is not None else None,
-    }
-
-
-def _method(m: MethodMetrics) -> MethodResult:
-    return {
-        "images": m.images,
-        "keyed": m.keyed,
-        "true_pairs": m.true_pairs,
-        "predicted_groups": m.predicted_groups,
-        "predicted_pairs": m.predicted_pairs,
-        "true_positives": m.true_positives,
-        "false_positives": m.false_positives,
-        "false_negatives": m.false_negatives,
-        "non_duplicate_pairs": m.non_duplicate_pairs,
-        "precision": m.precision,
-        "recall": m.recall,
-        "false_positive_rate": m.false_positive_rate,
-        "false_positive_rate_upper_95": m.false_positive_rate_upper_95,
-        "false_positive_groups": m.false_positive_groups,
     }
 
 
@@ -292,7 +254,7 @@ def _variants(scored: VariantEvaluation) -> Variants:
         "elapsed_seconds": round(scored.elapsed_seconds, 3),
         "methods": list(scored.union),
         "kinds": {kind.kind: _kind(kind) for kind in scored.kinds},
-        "union": {name: _method(m) for name, m in scored.union.items()},
+        "union": dict(scored.union),
         "web": web_document(scored.web) if scored.web is not None else None,
     }
 

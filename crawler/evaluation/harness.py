@@ -96,13 +96,13 @@ def score(inventory: Inventory, params: HashParams) -> Evaluation:
     images = inventory.images
     paths = [image.path for image in images]
     truth = [image.sha256 for image in images]
-    methods = {name: measure(name, paths, truth, [image.keys.get(name) for image in images]) for name in params.methods()}
+    methods = {name: measure(paths, truth, [image.keys.get(name) for image in images]) for name in params.methods()}
     hashes = [image.thumbnail_hash for image in images]
     near = near_pairs(hashes, max(PHASH_THRESHOLDS))
     keyed = sum(value is not None for value in hashes)
     for threshold in PHASH_THRESHOLDS:
         within = [(i, j) for i, j, d in near if d <= threshold]
-        methods[perceptual_method(threshold)] = measure_pairs(perceptual_method(threshold), paths, truth, within, keyed)
+        methods[perceptual_method(threshold)] = measure_pairs(paths, truth, within, keyed)
     return Evaluation(inventory, params, groups_of(paths, truth), methods)
 
 

@@ -31,14 +31,17 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from typing import TypedDict
 
 
-@dataclass(frozen=True)
-class MethodMetrics:
-    """How one method's predicted duplicate pairs compare with the truth."""
+class MethodMetrics(TypedDict):
+    """How one method's predicted duplicate pairs compare with the truth.
 
-    method: str
+    A plain dict, so that it is also one method's entry in the JSON result
+    (:mod:`crawler.evaluation.document`) as it is; the key order here is the
+    order in the JSON file.
+    """
+
     images: int
     keyed: int  # images the method gives a key (all, for the byte hashes)
     true_pairs: int
@@ -75,13 +78,10 @@ def upper_bound_95(trials: int) -> float | None:
     return -math.expm1(math.log(0.05) / trials)
 
 
-def measure(
-    method: str, paths: Sequence[str], truth: Sequence[str], keys: Sequence[str | None]
-) -> MethodMetrics:
+def measure(paths: Sequence[str], truth: Sequence[str], keys: Sequence[str | None]) -> MethodMetrics:
     """Confusion counts of ``keys`` against ``truth`` (full hashes), per image; None pairs with nothing."""
     keyed = [(key, full) for key, full in zip(keys, truth, strict=True) if key is not None]
     return _metrics(
-        method,
         truth,
         keyed=len(keyed),
         predicted_groups=sum(1 for n in Counter(key for key, _ in keyed).values() if n > 1),
@@ -92,14 +92,13 @@ def measure(
 
 
 def measure_pairs(
-    method: str, paths: Sequence[str], truth: Sequence[str], predicted: Sequence[tuple[int, int]], keyed: int
+    paths: Sequence[str], truth: Sequence[str], predicted: Sequence[tuple[int, int]], keyed: int
 ) -> MethodMetrics:
     """Confusion counts of a method given as its predicted pairs of image indices (each once)."""
     members = sorted({index for pair in predicted for index in pair})
     labels = component_labels(len(paths), predicted)
     wrong = [(i, j) for i, j in predicted if truth[i] != truth[j]]
     return _metrics(
-        method,
         truth,
         keyed=keyed,
         predicted_groups=len({labels[index] for index in members}),
@@ -125,7 +124,6 @@ def component_labels(count: int, links: Iterable[tuple[int, int]]) -> list[int]:
 
 
 def _metrics(
-    method: str,
     truth: Sequence[str],
     *,
     keyed: int,
@@ -137,30 +135,29 @@ def _metrics(
     true_pairs = _pair_count(truth)
     false_positives = predicted_pairs - true_positives
     non_duplicate = pairs(len(truth)) - true_pairs
-    return MethodMetrics(
-        method=method,
-        images=len(truth),
-        keyed=keyed,
-        true_pairs=true_pairs,
-        predicted_groups=predicted_groups,
-        predicted_pairs=predicted_pairs,
-        true_positives=true_positives,
-        false_positives=false_positives,
-        false_negatives=true_pairs - true_positives,
-        non_duplicate_pairs=non_duplicate,
-        precision=_ratio(true_positives, predicted_pairs),
-        recall=_ratio(true_positives, true_pairs),
-        false_positive_rate=_ratio(false_positives, non_duplicate),
-        false_positive_rate_upper_95=upper_bound_95(non_duplicate) if false_positives == 0 else None,
-        false_positive_groups=false_positive_groups() if false_positives else [],
-    )
+    return {
+        "images": len(truth),
+        "keyed": keyed,
+        "true_pairs": true_pairs,
+        "predicted_groups": predicted_groups,
+        "predicted_pairs": predicted_pairs,
+        "true_positives": true_positives,
+        "false_positives": false_positives,
+        "false_negatives": true_pairs - true_positives,
+        "non_duplicate_pairs": non_duplicate,
+        "precision": _ratio(true_positives, predicted_pairs),
+        "recall": _ratio(true_positives, true_pairs),
+        "false_positive_rate": _ratio(false_positives, non_duplicate),
+        "false_positive_rate_upper_95": upper_bound_95(non_duplicate) if false_positives == 0 else None,
+        "false_positive_groups": false_positive_groups() if false_positives else [],
+    }
 
 
 def shortest_clean_prefix(sweep: dict[int, MethodMetrics]) -> int | None:
     """Shortest prefix length with no false positive (and none at any longer length)."""
     clean = None
     for length in sorted(sweep, reverse=True):
-        if sweep[length].false_positives:
+        if sweep[length]["false_positives"]:
             break
         clean = length
     return clean

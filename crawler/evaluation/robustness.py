@@ -118,13 +118,13 @@ def _near(first: FileResult, second: FileResult, threshold: int) -> bool:
 
 def _union(files: list[FileResult], names: list[str], sources: list[str]) -> dict[str, MethodMetrics]:
     truth = [str(label) for label in _same_picture(files, sources)]
-    scores = {method: measure(method, names, truth, [f.keys.get(method) for f in files]) for method in KEY_METHODS}
+    scores = {method: measure(names, truth, [f.keys.get(method) for f in files]) for method in KEY_METHODS}
     hashes = [f.thumbnail_hash for f in files]
     near = near_pairs(hashes, max(PHASH_THRESHOLDS))
     keyed = sum(value is not None for value in hashes)
     for threshold, method in zip(PHASH_THRESHOLDS, PERCEPTUAL_METHODS):
         within = [(i, j) for i, j, d in near if d <= threshold]
-        scores[method] = measure_pairs(method, names, truth, within, keyed)
+        scores[method] = measure_pairs(names, truth, within, keyed)
     return scores
 
 

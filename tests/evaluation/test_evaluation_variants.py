@@ -137,13 +137,13 @@ def test_thumbnail_phash_follows_the_thumbnail(result: Evaluation) -> None:
 def test_no_false_positive_among_originals_and_variants(result: Evaluation) -> None:
     assert result.variants is not None
     union = result.variants.union
-    assert all(m.false_positives == 0 for m in union.values())
+    assert all(m["false_positives"] == 0 for m in union.values())
     # Same content hash: per camera JPEG, the original, stripped, edited and commented files (C(4,2) = 6)
     # and the resized file with its new-thumbnail twin (1); the PNG's four files (6); the plain JPEG
     # and its commented copy (1); the PNG re-saved and converted for the web, both written by Pillow
     # from the same pixels (1).
-    assert union[CONTENT].predicted_pairs == corpus.CAMERA * (6 + 1) + 6 + 1 + 1
-    assert union[PREFIX].predicted_pairs == 3  # the long-EXIF original, re-saved and resized
+    assert union[CONTENT]["predicted_pairs"] == corpus.CAMERA * (6 + 1) + 6 + 1 + 1
+    assert union[PREFIX]["predicted_pairs"] == 3  # the long-EXIF original, re-saved and resized
 
 
 def test_keys_come_from_the_adaptive_replay(result: Evaluation, files: dict[str, bytes]) -> None:

@@ -19,7 +19,8 @@ from crawler.evaluation.render.tables import (
 )
 
 if TYPE_CHECKING:
-    from crawler.evaluation.document import Document, MethodResult, Variants
+    from crawler.evaluation.document import Document, Variants
+    from crawler.evaluation.metrics import MethodMetrics
 
 _MD_GROUPS, _MD_PATHS, _MD_NAMES = 50, 20, 200
 
@@ -65,7 +66,7 @@ def _md_table(table: Table) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in table.rows] + [""]
 
 
-def _md_fp_groups(title: str, methods: dict[str, MethodResult]) -> list[str]:
+def _md_fp_groups(title: str, methods: dict[str, MethodMetrics]) -> list[str]:
     lines = [f"## {title}", ""]
     for name, m in methods.items():
         groups = m["false_positive_groups"]

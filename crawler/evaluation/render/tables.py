@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from crawler.evaluation.hashing import content_method, perceptual_method, sweep_method
 
 if TYPE_CHECKING:
-    from crawler.evaluation.document import Document, MethodResult, Variants
+    from crawler.evaluation.document import Document, Variants
+    from crawler.evaluation.metrics import MethodMetrics
     from crawler.evaluation.web_document import WebResult
 
 _METHOD_HEADERS = (
@@ -104,7 +105,7 @@ def _method_rows(document: Document) -> list[list[str]]:
     return [_method_row(name, document["methods"][name]) for name in document["main_methods"]]
 
 
-def _method_row(name: str, m: MethodResult) -> list[str]:
+def _method_row(name: str, m: MethodMetrics) -> list[str]:
     return [
         name,
         fmt_int(m["predicted_pairs"]),
