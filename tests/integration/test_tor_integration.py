@@ -13,9 +13,7 @@ No test needs the internet or a running Tor.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +21,9 @@ from typing import Any
 
 import pytest
 
-from crawler.errors import FetchError
-from crawler.net.fetch import Fetcher
 from crawler.net.tor import route_for
-from crawler.settings import load_settings
 from tests.support import cli_process, sites
+from tests.support.fetching import fetch_error
 from tests.support.servers import Nginx, free_port
 from tests.support.sites import build_site
 from tests.support.socks_server import (
@@ -231,20 +227,6 @@ def test_a_proxy_answering_host_unreachable_gives_a_clear_error(
 
 
 # -- the fetch layer against misbehaving proxies (no subprocess: fast) ----------
-
-
-def fetch_error(url: str, **overrides: Any) -> tuple[FetchError, float]:
-    """The error a single attempt at ``url`` ends in, and how long it took."""
-
-    async def attempt() -> tuple[FetchError, float]:
-        settings = load_settings(None, {"retries.attempts": 1, **overrides})
-        async with Fetcher(settings) as fetcher:
-            start = time.monotonic()
-            with pytest.raises(FetchError) as caught:
-                await fetcher.fetch_image(url)
-            return caught.value, time.monotonic() - start
-
-    return asyncio.run(attempt())
 
 
 def test_a_port_that_does_not_speak_socks_is_a_proxy_error(socks_servers: SocksFactory) -> None:

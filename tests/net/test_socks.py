@@ -10,16 +10,11 @@ retrying now, one for the others). A proxy that stalls is bounded by
 
 from __future__ import annotations
 
-import asyncio
-import time
-from typing import Any
-
 import pytest
 
-from crawler.errors import RETRY, RETRYABLE_KINDS, FetchError, TransientError
+from crawler.errors import RETRY, RETRYABLE_KINDS, TransientError
 from crawler.net import socks
-from crawler.net.fetch import Fetcher
-from crawler.settings import load_settings
+from tests.support.fetching import fetch_error
 from tests.support.socks_server import ATYP_DOMAIN, SocksFactory, onion
 
 KINDS = {  # exactly the kinds the issue names (a helper writing real-Tor tests expects them)
@@ -36,18 +31,6 @@ NOT_NOW = {  # retrying at once cannot help
     "onion_descriptor_not_found",  # Tor has asked the directories already; a later run may find it published
 }
 NEVER_LATER = {"socks_command_not_supported", "socks_address_not_supported", "onion_address_invalid"}
-
-
-def fetch_error(url: str, **overrides: Any) -> tuple[FetchError, float]:
-    async def attempt() -> tuple[FetchError, float]:
-        settings = load_settings(None, {"retries.backoff": 0.0, **overrides})
-        async with Fetcher(settings) as fetcher:
-            start = time.monotonic()
-            with pytest.raises(FetchError) as caught:
-                await fetcher.fetch_image(url)
-            return caught.value, time.monotonic() - start
-
-    return asyncio.run(attempt())
 
 
 # -- the pure messages ------------------------------------------------------------
