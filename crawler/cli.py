@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from crawler.errors import CrawlerError, OutputError, WorkerFailed
 from crawler.evaluation import command as eval_command
@@ -133,6 +133,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {_OVERRIDES[dest]: value for dest, value in given.items() if value is not None}
 
 
+class _CommandModule(Protocol):
+    """A command's module (``crawler.index.command``, ...): it adds the command's arguments and runs it."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int: ...
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crawler", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -168,19 +176,15 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--groups", action="store_true", help="the schema of a line of `crawler match --format jsonl`")
     schema.set_defaults(run=_schema)
 
-    evaluate = commands.add_parser("eval", parents=[settings], help="measure false positives of fingerprints on an image folder")
-    eval_command.add_arguments(evaluate)
-    evaluate.set_defaults(run=eval_command.run)
-
-    index = commands.add_parser("index", parents=[settings], help="(re)build the fingerprint index from the JSON files")
-    index_command.add_arguments(index)
-    index.set_defaults(run=index_command.run)
-
-    match = commands.add_parser("match", parents=[settings], help="groups of the same image across URLs, pages, hosts and runs")
-    match_command.add_arguments(match)
-    match.set_defaults(run=match_command.run)
-
-    known = commands.add_parser("known", parents=[settings], help="known-image sets: fingerprints of images you hold, to match against")
-    known_command.add_arguments(known)
-    known.set_defaults(run=known_command.run)
+    # The commands with a module of their own, which adds their arguments and runs them.
+    modules: tuple[tuple[str, str, _CommandModule], ...] = (
+        ("eval", "measure false positives of fingerprints on an image folder", eval_command),
+        ("index", "(re)build the fingerprint index from the JSON files", index_command),
+        ("match", "groups of the same image across URLs, pages, hosts and runs", match_command),
+        ("known", "known-image sets: fingerprints of images you hold, to match against", known_command),
+    )
+    for name, text, module in modules:
+        command = commands.add_parser(name, parents=[settings], help=text)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
     return parser
