@@ -2,13 +2,15 @@
 
 The layers are written down in the README's design section; this test reads
 every module's imports (the AST, so imports inside functions count too) and
-fails when one points up a layer, when pure code imports an I/O library, or
-when a module belongs to no layer (a new package must be placed).
+fails when one points up a layer, when pure code imports an I/O library, when
+a module belongs to no layer (a new package must be placed), or when modules
+import each other in a cycle (within a layer, too, imports run one way).
 """
 
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,15 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
+def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of modules that import each other in ``graph`` (module -> what it imports), or None."""
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as error:
+        return list(error.args[1])
+    return None
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_module_has_a_layer(name: str) -> None:
     assert layer_of(name) >= 0, f"{name} is in no layer: add it to LAYERS here and to the README's design section"
@@ -90,6 +101,18 @@ def test_the_evaluation_harness_does_not_import_the_network_stack(name: str) -> 
     banned = next(b for p, b in NO_NETWORK.items() if within(name, p))
     found = sorted(i for i in imports_of(MODULES[name]) if any(within(i, b) for b in banned))
     assert not found, f"{name} imports {found}"
+
+
+def test_no_modules_import_each_other() -> None:
+    graph = {name: {i for i in imports_of(path) if i in MODULES and i != name} for name, path in MODULES.items()}
+    cycle = import_cycle(graph)
+    assert cycle is None, f"import cycle: {' -> '.join(cycle)}: move what they share into a module both import"
+
+
+def test_the_check_sees_a_cycle() -> None:
+    cycle = import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})
+    assert cycle is not None and set(cycle) == {"a", "b", "c"} and cycle[0] == cycle[-1]
+    assert import_cycle({"a": {"b"}, "b": set()}) is None
 
 
 def test_the_check_sees_a_wrong_arrow(tmp_path: Path) -> None:
