@@ -36,21 +36,28 @@ from crawler.net.page_fetch import Pages, page_response
 from crawler.net.redirects import Redirects
 from crawler.net.request import Requests
 from crawler.net.retries import with_retries
-from crawler.net.slots import LocalHostSlots, Slots
+from crawler.net.slots import HostSlots, LocalSlots, Slots
 from crawler.settings import Settings
 from crawler.zones import LISTED, Origin, Zones
 
 
 class Fetcher:
-    """Fetches prefixes and pages under the settings' limits. Use as ``async with``."""
+    """Fetches prefixes and pages under the settings' limits. Use as ``async with``.
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    ``transport``: tests inject one (None: real sockets). ``host_slots``: the
+    per-host limit shared with other processes (None: this process's own).
+    """
+
+    def __init__(
+        self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None, host_slots: HostSlots | None = None
+    ) -> None:
         self._settings = settings
         zones = Zones(settings.safety.public_networks)
         self._clients = Clients(settings, zones, transport)
         limits = settings.limits
-        requests = Requests(self._clients, Slots(limits.concurrency, limits.probing), LocalHostSlots(limits.per_host),
-                            HostHealth(limits.dead_host_failures), settings.timeouts)
+        requests = Requests(self._clients, Slots(limits.concurrency, limits.probing),
+                            host_slots or LocalSlots(limits.per_host), HostHealth(limits.dead_host_failures),
+                            settings.timeouts)
         self.hosts = requests.hosts
         self._redirects = Redirects(settings, zones, self._clients, requests)
         self._images = Images(settings, self._redirects)

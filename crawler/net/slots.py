@@ -7,9 +7,11 @@ Requests to hosts that have not answered yet take probe tokens instead of
 overall slots, so that dead hosts cannot hold the overall limit; the probes'
 shard numbers go on after the slots' pools.
 
-The per-host limit is a seam of its own, :class:`HostSlots`: this process's
-semaphores (:class:`LocalHostSlots`) unless a limit shared with other
-processes takes their place.
+The per-host limit is a seam of its own, the small interface
+:class:`HostSlots`: by default this process's semaphores (:class:`LocalSlots`),
+which is all a crawl on one machine needs; whoever makes the fetcher may pass
+in slots shared with other processes or machines instead, so that
+``limits.per_host`` holds for all of them.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ POOL_SIZE = 4  # connections per direct client, and overall tokens per pool
 
 
 class HostSlots(Protocol):
-    """The per-host limit: a request to ``host`` is made inside ``hold(host)``."""
+    def hold(self, host: str) -> AbstractAsyncContextManager[object]:
+        """Wait for one of ``host``'s slots and hold it for the block."""
+        ...
 
-    def hold(self, host: str) -> AbstractAsyncContextManager[object]: ...
 
-
-class LocalHostSlots:
-    """``per_host`` requests in flight per host, counted in this process."""
+class LocalSlots:
+    """``per_host`` slots per host, within this process."""
 
     def __init__(self, per_host: int) -> None:
         self._semaphores: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
