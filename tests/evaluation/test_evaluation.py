@@ -32,7 +32,7 @@ PARAMS = HashParams()
 
 def confusion(evaluation: Evaluation, method: str) -> tuple[int, int, int, int]:
     m = evaluation.methods[method]
-    return (m.predicted_pairs, m.true_positives, m.false_positives, m.false_negatives)
+    return (m["predicted_pairs"], m["true_positives"], m["false_positives"], m["false_negatives"])
 
 
 @pytest.fixture(scope="module")
@@ -60,24 +60,24 @@ def test_inventory_counts_every_file_once(evaluation: Evaluation) -> None:
 def test_exact_confusion_counts(evaluation: Evaluation, method: str) -> None:
     assert confusion(evaluation, method) == EXPECTED_METHODS[method]
     m = evaluation.methods[method]
-    assert m.true_pairs == TRUE_PAIRS
-    assert m.non_duplicate_pairs == NON_DUPLICATE_PAIRS
-    assert m.false_positive_rate == pytest.approx(m.false_positives / NON_DUPLICATE_PAIRS)
-    assert m.recall == 1.0
-    assert m.precision == pytest.approx(m.true_positives / m.predicted_pairs)
+    assert m["true_pairs"] == TRUE_PAIRS
+    assert m["non_duplicate_pairs"] == NON_DUPLICATE_PAIRS
+    assert m["false_positive_rate"] == pytest.approx(m["false_positives"] / NON_DUPLICATE_PAIRS)
+    assert m["recall"] == 1.0
+    assert m["precision"] == pytest.approx(m["true_positives"] / m["predicted_pairs"])
 
 
 def test_groups_behind_false_positives_and_true_duplicates(evaluation: Evaluation) -> None:
     for method, groups in EXPECTED_FP_GROUPS.items():
-        assert evaluation.methods[method].false_positive_groups == groups
-    assert ["alpha/zeros_a.jpg", "beta/zeros_b.jpg"] in evaluation.methods["sample_128"].false_positive_groups
+        assert evaluation.methods[method]["false_positive_groups"] == groups
+    assert ["alpha/zeros_a.jpg", "beta/zeros_b.jpg"] in evaluation.methods["sample_128"]["false_positive_groups"]
     assert evaluation.true_groups == EXPECTED_TRUE_GROUPS
 
 
 def test_no_swept_prefix_is_clean_but_a_longer_one_is(corpus_dir: Path, evaluation: Evaluation) -> None:
     assert evaluation.shortest_clean_prefix is None
     longer = evaluate(corpus_dir, HashParams(sweep=(256, 1024, 12288)), workers=1)
-    assert [m.false_positives for m in longer.sweep.values()] == [6, 6, 0]
+    assert [m["false_positives"] for m in longer.sweep.values()] == [6, 6, 0]
     assert longer.shortest_clean_prefix == 12288
 
 

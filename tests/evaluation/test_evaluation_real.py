@@ -36,8 +36,8 @@ def test_no_prefix_false_positive_on_distinct_camera_images(whole: Evaluation) -
     assert whole.true_groups == []
     for method in ("prefix_sha256_10240", "prefix_sha256_10240+size"):
         m = whole.methods[method]
-        assert (m.predicted_pairs, m.false_positives) == (0, 0)
-        assert m.false_positive_rate_upper_95 == pytest.approx(3 / m.non_duplicate_pairs, rel=0.01)
+        assert (m["predicted_pairs"], m["false_positives"]) == (0, 0)
+        assert m["false_positive_rate_upper_95"] == pytest.approx(3 / m["non_duplicate_pairs"], rel=0.01)
 
 
 def test_planted_copies_of_real_jpegs_are_found(tmp_path: Path) -> None:
@@ -52,5 +52,5 @@ def test_planted_copies_of_real_jpegs_are_found(tmp_path: Path) -> None:
     assert len(result.true_groups) == 5
     for method in ("prefix_sha256_10240", "prefix_sha256_10240+size"):
         m = result.methods[method]
-        assert (m.true_positives, m.false_positives, m.false_negatives) == (5, 0, 0)
-    assert result.methods["sample_128"].true_positives == 5
+        assert (m["true_positives"], m["false_positives"], m["false_negatives"]) == (5, 0, 0)
+    assert result.methods["sample_128"]["true_positives"] == 5
