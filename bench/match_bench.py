@@ -73,6 +73,8 @@ def generate(database: Database, records: int, seed: int = 1) -> dict[str, int]:
     prefix = rng.integers(0, 2**62, pictures)
     size = rng.integers(20_000, 5_000_000, pictures)
     hash_kind = rng.choice(3, pictures, p=[0.45, 0.45, 0.10])  # thumbnail, band, none
+    widths = rng.choice([640, 800, 1024, 1200, 4032], pictures)
+    heights = widths * rng.choice([3, 2, 9, 4], pictures) // rng.choice([4, 3, 16, 4], pictures)  # common ratios
     phash = rng.integers(-(2**63), 2**63 - 1, pictures, dtype=np.int64)
     kind = rng.choice(4, records, p=[0.85, 0.06, 0.05, 0.04])  # copy, metadata edit, re-save, unrelated
     flips = _random_flips(rng, records, max_bits=4)
@@ -89,6 +91,7 @@ def generate(database: Database, records: int, seed: int = 1) -> dict[str, int]:
             row[columns["host"]] = f"h{i % hosts}.test"
             row[columns["status"]] = "ok"
             row[columns["format"]] = "jpeg"
+            row[columns["width"]], row[columns["height"]] = int(widths[p]), int(heights[p])
             pfx, sz = int(prefix[p]), int(size[p])
             content = f"{p:064x}"
             hashed = int(phash[p]) if hash_kind[p] < 2 else None

@@ -132,6 +132,7 @@ class FileResult:
     rounds: dict[int, int] = field(default_factory=dict)  # K -> its follow-up round trips
     error: str = ""
     perceptual_source: str | None = None  # the record's perceptual_hash_source
+    shape: tuple[int | None, int | None] = (None, None)  # width, height: band hashes compare between equal ratios
 
     @property
     def thumbnail_hash(self) -> str | None:
@@ -176,7 +177,7 @@ def image_result(path: str, data: bytes, sha256: str, image_format: str, params:
     rounds = {k: run.rounds for k, run in runs.items()}
     return FileResult(
         path, "image", len(data), sha256, image_format, keys, fields.perceptual_hash, spent, rounds,
-        perceptual_source=fields.perceptual_hash_source,
+        perceptual_source=fields.perceptual_hash_source, shape=(fields.width, fields.height),
     )
 
 

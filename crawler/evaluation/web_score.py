@@ -11,8 +11,9 @@ crawler's adaptive plan fetches of it:
   theirs, of the same band; a file without a hash is a miss), and the bytes
   fetched per file (median and p90);
 - false positives: every pair of band hashes of the same band from
-  *different* pictures (originals and variants alike) within the threshold,
-  out of all such pairs; and the smallest distance between different pictures.
+  *different* pictures (originals and variants alike) of the same aspect
+  ratio (what matching compares) within the threshold, out of all such
+  pairs; and the smallest distance between different pictures.
 
 Two files are one picture when they derive from the same original or are
 byte-identical (as in :mod:`robustness`).
@@ -29,7 +30,7 @@ import numpy as np
 from crawler.evaluation.hashing import FileResult
 from crawler.evaluation.metrics import component_labels
 from crawler.evaluation.web_variants import WEB_KINDS
-from crawler.fingerprint.band import BAND_FORMATS
+from crawler.fingerprint.band import ASPECT_TOLERANCE, BAND_FORMATS, same_shape
 from crawler.fingerprint.perceptual import distance, hash_kind
 from crawler.settings import INDEX_DEFAULTS
 
@@ -98,7 +99,7 @@ def _near(original: FileResult, variant: FileResult) -> bool:
     if first is None or second is None or original.perceptual_source is None or variant.perceptual_source is None:
         return False
     same_band = hash_kind(original.perceptual_source) == hash_kind(variant.perceptual_source)
-    return same_band and distance(first, second) <= INDEX_DEFAULTS.band_threshold
+    return same_band and same_shape(original.shape, variant.shape) and distance(first, second) <= INDEX_DEFAULTS.band_threshold
 
 
 def _spread(values: list[int]) -> tuple[float | None, int | None]:
@@ -127,6 +128,7 @@ def _different_pictures(
     band_ids = {band: n for n, band in enumerate(bands)}
     kinds = np.array([band_ids[hash_kind(files[i].perceptual_source or "")] for i in hashed], dtype=np.int64)
     pictures = np.array([labels[i] for i in hashed], dtype=np.int64)
+    ratios = np.array([_ratio(files[i].shape) for i in hashed], dtype=np.float64)  # NaN when unknown: never equal
     compared = within = 0
     nearest: int | None = None
     listed: list[tuple[str, str, int]] = []
@@ -135,6 +137,9 @@ def _different_pictures(
         distances = np.bitwise_count(values[start:stop, None] ^ values[None, :])
         later = np.arange(len(hashed))[None, :] > np.arange(start, stop)[:, None]
         mask = later & (kinds[start:stop, None] == kinds[None, :]) & (pictures[start:stop, None] != pictures[None, :])
+        # crawler.fingerprint.band.same_shape, over a block of pairs at once
+        block = ratios[start:stop, None]
+        mask &= np.abs(block - ratios[None, :]) <= ASPECT_TOLERANCE * np.maximum(block, ratios[None, :])
         compared += int(mask.sum())
         if mask.any():
             low = int(distances[mask].min())
@@ -146,3 +151,8 @@ def _different_pictures(
                 listed.append((names[hashed[start + r]], names[hashed[c]], int(distances[r, c])))
     return compared, within, nearest, listed
 
+
+
+def _ratio(shape: tuple[int | None, int | None]) -> float:
+    width, height = shape
+    return width / height if width and height else float("nan")

@@ -17,7 +17,8 @@ its grey levels, on the 32x32 pixels pHash looks at) the next, taller band
 of :data:`FALLBACK_RATIOS` is tried, and failing that no hash is given.
 Every copy of a picture takes the same decision, and the source names the
 band (``top_band_8:jpeg_baseline`` is the band of height width/8 decoded
-from a baseline JPEG): only hashes of the same band compare.
+from a baseline JPEG): only hashes of the same band compare, and only
+between pictures of the same aspect ratio (:func:`same_shape`).
 
 Pure: the caller passes the :class:`SparseBuffer` of what was fetched and
 gets the hash, or the ranges that would give it (which the adaptive plan
@@ -46,6 +47,7 @@ HASH_SIDE = 32  # pHash resizes to 32x32 before its DCT; the contrast guard look
 FIRST_DATA_BYTES = 8192  # image data asked for when none decodes yet
 MARGIN = 1.2  # on the bytes-per-row estimate, so that one more round is rarely needed
 READ_AHEAD = 1024  # bytes past the estimate: the last MCU row must be complete to decode
+ASPECT_TOLERANCE = 0.03  # relative: a resized copy keeps its aspect ratio up to the rounding of a small side
 
 
 @dataclass(frozen=True)
@@ -144,3 +146,18 @@ def _with_whole(buffer: SparseBuffer, needs: list[Range], part: Partial | None, 
 
 def _missing(buffer: SparseBuffer, needs: list[Range]) -> tuple[Range, ...]:
     return tuple(subtract(clamp(needs, buffer.total), buffer.known))
+
+
+def same_shape(first: tuple[int | None, int | None], second: tuple[int | None, int | None]) -> bool:
+    """Whether two pictures (width, height) can be one picture resized: equal aspect ratios.
+
+    A band sees only the top of a picture, and the tops of two different
+    pictures (a white margin and a dark edge, a logo and a small photo) can
+    hash alike; but resizing and re-encoding keep the aspect ratio, so band
+    hashes of pictures whose ratios differ never match. Unknown sizes never match.
+    """
+    (w1, h1), (w2, h2) = first, second
+    if not (w1 and h1 and w2 and h2):
+        return False
+    ratio, other = w1 / h1, w2 / h2
+    return abs(ratio - other) <= ASPECT_TOLERANCE * max(ratio, other)

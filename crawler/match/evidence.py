@@ -9,7 +9,9 @@
    bits apart (the Hamming distance is shown): re-saved, resized, edited.
    The kinds are EXIF thumbnails (the whole picture, small) and top bands of
    web images (``top_band_8``: the top of the picture, decoded from the bytes
-   fetched); a thumbnail's hash never compares with a band's.
+   fetched); a thumbnail's hash never compares with a band's, and band
+   hashes compare only between pictures of the same aspect ratio (a band sees
+   only the top of a picture; resizing keeps the ratio).
 
 A missing value never equals another missing value. An equal ETag is shown
 as supporting evidence only, between URLs of the same host: it is a server's
@@ -60,3 +62,8 @@ class Thresholds:
 
     def for_kind(self, kind: str) -> int:
         return self.thumbnail if kind == SOURCE_EXIF_THUMBNAIL else self.band
+
+
+def shape_must_match(kind: str) -> bool:
+    """Band hashes tie only pictures of one aspect ratio; a thumbnail's pHash sees the whole picture."""
+    return kind != SOURCE_EXIF_THUMBNAIL

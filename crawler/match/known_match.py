@@ -19,7 +19,8 @@ def known_groups(database: Database, name: str | None, thresholds: Thresholds) -
     groups: list[Group] = []
     for set_name, category, _, _, _ in known.sets(database, name):
         for entry in known.entries(database, set_name):
-            keys = Keys.of(entry.prefix_sha256, entry.image_size, entry.content_sha256, entry.phash, entry.phash_kind)
+            keys = Keys.of(entry.prefix_sha256, entry.image_size, entry.content_sha256, entry.phash, entry.phash_kind,
+                           (entry.width, entry.height))
             for found in image_groups(database, keys, thresholds):
                 distance = found.max_phash_distance if found.level == 3 else None
                 found.known = [KnownHit(set_name, category, entry.path, found.level, found.evidence, distance)]

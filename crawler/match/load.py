@@ -14,7 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from crawler.index.base import Database, Row
-from crawler.match.evidence import Thresholds
+from crawler.fingerprint.band import same_shape
+from crawler.match.evidence import Thresholds, shape_must_match
 from crawler.match.grouping import Edges, key_edges, phash_edges
 
 MEMBER_COLUMNS = (
@@ -51,14 +52,20 @@ def same_picture_edges(database: Database) -> Edges:
 
 
 def similar_edges(database: Database, thresholds: Thresholds) -> Edges:
-    """pHash edges within each kind of hash, at that kind's threshold."""
+    """pHash edges within each kind of hash, at that kind's threshold; band edges between equal shapes only."""
     first: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
     second: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
     kinds = database.query("SELECT DISTINCT phash_kind FROM images WHERE phash IS NOT NULL")
     for (kind,) in kinds:
-        rows = database.query("SELECT id, phash FROM images WHERE phash IS NOT NULL AND phash_kind = ?", (kind,))
-        table = np.array(rows, dtype=np.int64)
-        edges = phash_edges(table[:, 0], table[:, 1], thresholds.for_kind(str(kind)))
+        rows = database.query(
+            "SELECT id, phash, width, height FROM images WHERE phash IS NOT NULL AND phash_kind = ? ORDER BY id", (kind,))
+        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        edges = phash_edges(ids, [row[1] for row in rows], thresholds.for_kind(str(kind)))
+        if shape_must_match(str(kind)) and len(edges[0]):
+            shapes = [(row[2], row[3]) for row in rows]
+            at = np.searchsorted(ids, edges[0]), np.searchsorted(ids, edges[1])
+            keep = np.array([same_shape(shapes[i], shapes[j]) for i, j in zip(*at)], dtype=bool)
+            edges = edges[0][keep], edges[1][keep]
         first.append(edges[0])
         second.append(edges[1])
     return np.concatenate(first), np.concatenate(second)

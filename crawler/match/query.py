@@ -4,7 +4,8 @@ Levels 1 and 2 are equality lookups. Level 3 is multi-index hashing in the
 database: a pHash within ``t`` bits of the query agrees within ``t // 4``
 bits on at least one of its four 16-bit pieces, so the candidates are the
 rows whose piece ``k`` is one of the few values that close to the query's,
-among hashes of the query's kind (``t`` is that kind's threshold). Each piece
+among hashes of the query's kind (``t`` is that kind's threshold; band
+hashes only of pictures with the query's aspect ratio). Each piece
 has a covering index (piece, kind, pHash), so the candidates and their full
 distances come from the indexes alone; only real matches are read whole.
 """
@@ -18,7 +19,8 @@ from itertools import combinations
 from crawler.fingerprint.perceptual import hash_kind
 from crawler.index.base import Database, Row
 from crawler.index.rows import PIECE_BITS, PIECES, phash_int, phash_pieces
-from crawler.match.evidence import Level, Thresholds, hamming
+from crawler.fingerprint.band import same_shape
+from crawler.match.evidence import Level, Thresholds, hamming, shape_must_match
 from crawler.match.load import MEMBER_COLUMNS
 from crawler.match.model import Group, Member
 from crawler.match.report import member, supporting
@@ -27,6 +29,7 @@ from crawler.models import ImageRecord
 _COLUMNS = ", ".join(MEMBER_COLUMNS)
 _PHASH = MEMBER_COLUMNS.index("phash")
 _KIND = MEMBER_COLUMNS.index("phash_kind")
+_WIDTH, _HEIGHT = MEMBER_COLUMNS.index("width"), MEMBER_COLUMNS.index("height")
 
 
 @dataclass(frozen=True)
@@ -38,17 +41,18 @@ class Keys:
     content: str | None
     phash: int | None
     kind: str | None
+    shape: tuple[int | None, int | None] = (None, None)  # width, height: band hashes need equal ratios
 
     @classmethod
     def of(cls, prefix: str | None, size: int | None, content: str | None, phash_hex: str | None,
-           kind: str | None) -> Keys:
+           kind: str | None, shape: tuple[int | None, int | None] = (None, None)) -> Keys:
         phash = phash_int(phash_hex)
-        return cls(prefix, size, content, phash, kind if phash is not None else None)
+        return cls(prefix, size, content, phash, kind if phash is not None else None, shape)
 
     @classmethod
     def of_record(cls, record: ImageRecord) -> Keys:
         return cls.of(record.sha256_first_10240_bytes, record.image_size, record.content_sha256,
-                      record.perceptual_hash, hash_kind(record.perceptual_hash_source))
+                      record.perceptual_hash, hash_kind(record.perceptual_hash_source), (record.width, record.height))
 
 
 def close_pieces(value: int, threshold: int) -> list[list[int]]:
@@ -76,7 +80,8 @@ def matches(database: Database, keys: Keys, thresholds: Thresholds) -> dict[Leve
     if keys.phash is not None and keys.kind is not None:
         near = _near(database, keys.phash, keys.kind, thresholds.for_kind(keys.kind))
         for row in _rows(database, [row_id for row_id in near if row_id not in seen]):
-            found[Level.SIMILAR].append((row, _distance(row, keys)))
+            if not shape_must_match(keys.kind) or same_shape(keys.shape, (row[_WIDTH], row[_HEIGHT])):
+                found[Level.SIMILAR].append((row, _distance(row, keys)))
     return found
 
 

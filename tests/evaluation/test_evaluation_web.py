@@ -45,8 +45,10 @@ def test_web_variants_say_why_they_were_not_made() -> None:
     assert set(broken) == set(WEB_KINDS) and all(isinstance(v, str) and v for v in broken.values())
 
 
-def result(path: str, sha: str, hash_: str | None, source: str | None = "top_band_8:jpeg_baseline", spent: int = 10240) -> FileResult:
-    return FileResult(path, "image", spent, sha, "jpeg", {}, hash_, {K: spent}, {K: 0}, perceptual_source=source)
+def result(path: str, sha: str, hash_: str | None, source: str | None = "top_band_8:jpeg_baseline", spent: int = 10240,
+           shape: tuple[int | None, int | None] = (800, 600)) -> FileResult:
+    return FileResult(path, "image", spent, sha, "jpeg", {}, hash_, {K: spent}, {K: 0}, perceptual_source=source,
+                      shape=shape)
 
 
 def test_score_counts_recall_false_positives_and_bytes() -> None:
@@ -81,3 +83,10 @@ def test_a_false_positive_is_named() -> None:
     web = score_web([a, b], [], K)
     assert (web.different_pairs, web.false_positives, web.nearest_different) == (1, 1, 2)
     assert web.false_positive_pairs == [("a.jpg", "b.jpg", 2)]
+
+
+def test_pictures_of_other_aspect_ratios_are_never_compared() -> None:
+    a = result("a.jpg", "1", "0000000000000000")
+    b = result("b.jpg", "2", "0000000000000003", shape=(600, 600))
+    web = score_web([a, b], [], K)
+    assert (web.different_pairs, web.false_positives, web.nearest_different) == (0, 0, None)

@@ -168,3 +168,12 @@ def test_a_progressive_file_cut_anywhere_decodes(copies: dict[str, bytes]) -> No
     data = copies["progressive"]
     for cut in range(1000, min(len(data), 30000), 211):
         assert isinstance(decode(SparseBuffer.of(data[:cut], len(data)), "jpeg", 1 / 8), Partial)
+
+
+def test_band_hashes_compare_only_between_pictures_of_one_aspect_ratio() -> None:
+    from crawler.fingerprint.band import same_shape
+
+    assert same_shape((4032, 3024), (800, 600)) and same_shape((801, 601), (400, 300))
+    assert same_shape((35, 35), (17, 17))  # rounding of a small side
+    assert not same_shape((290, 232), (280, 280)) and not same_shape((800, 600), (600, 800))
+    assert not same_shape((800, None), (800, 600)) and not same_shape((0, 0), (0, 0))

@@ -104,14 +104,17 @@ def test_levels_files_pictures_and_phash_distances(database: Database) -> None:
 
 def test_band_hashes_compare_only_with_bands_of_their_kind_at_the_band_threshold(database: Database) -> None:
     phash = 0x0F1E2D3C4B5A6978
-    def hashed(url: str, bits: int, source: str) -> dict[str, Any]:
-        return {"url": url, "perceptual_hash": f"{bits:016x}", "perceptual_hash_source": source}
+    def hashed(url: str, bits: int, source: str, width: int | None = 800, height: int | None = 600) -> dict[str, Any]:
+        return {"url": url, "perceptual_hash": f"{bits:016x}", "perceptual_hash_source": source,
+                "width": width, "height": height}
     add(database,
         hashed("http://a.test/web.jpg", phash, "top_band_8:jpeg_baseline"),
-        hashed("http://b.test/web.png", phash ^ 0b1111111, "top_band_8:png"),  # 7 bits: the same picture
+        hashed("http://b.test/web.png", phash ^ 0b1111111, "top_band_8:png", 401, 301),  # 7 bits, resized: the same
         hashed("http://c.test/far.jpg", phash ^ 0xFF00, "top_band_8:jpeg_progressive"),  # 8 bits: not
         hashed("http://d.test/thumb.jpg", phash, "exif_thumbnail"),  # equal bits, another kind: never
-        hashed("http://e.test/tall.jpg", phash, "top_band_2:jpeg_baseline"))  # another band: never
+        hashed("http://e.test/tall.jpg", phash, "top_band_2:jpeg_baseline"),  # another band: never
+        hashed("http://f.test/square.jpg", phash, "top_band_8:jpeg_baseline", 600, 600),  # another shape: never
+        hashed("http://g.test/unknown.jpg", phash, "top_band_8:jpeg_baseline", None, None))  # no size: never
     [group] = find_groups(database, DEFAULT)
     assert urls([group]) == [["http://a.test/web.jpg", "http://b.test/web.png"]]
     assert [(m.phash_kind, m.phash_distance) for m in group.members] == [("top_band_8", 0), ("top_band_8", 7)]
