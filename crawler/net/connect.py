@@ -45,7 +45,19 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-class DirectBackend(httpcore.AsyncNetworkBackend):
+class _TcpBackend(httpcore.AsyncNetworkBackend):
+    """What both backends share: TCP only (the crawler opens no Unix socket), and anyio's sleep."""
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("Unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
+class DirectBackend(_TcpBackend):
     """Direct connections to addresses no more private than ``limit`` (None: any)."""
 
     def __init__(self, zones: Zones, limit: Zone | None, resolver: Resolver = system_resolver) -> None:
@@ -112,16 +124,8 @@ class DirectBackend(httpcore.AsyncNetworkBackend):
         assert failure is not None
         raise failure
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("Unix sockets are not used")
 
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
-
-
-class SocksBackend(httpcore.AsyncNetworkBackend):
+class SocksBackend(_TcpBackend):
     """Connections through the SOCKS5 proxy of ``route``, with its credentials."""
 
     def __init__(self, route: Route) -> None:
@@ -181,14 +185,6 @@ class SocksBackend(httpcore.AsyncNetworkBackend):
             reply = socks.reply_for(code)
             raise fetch_error(reply.kind, f"{reply.message} ({host}: SOCKS reply 0x{code:02X} from {self._proxy})")
         await _read_exactly(stream, remaining)  # the bound address: Tor sends 0.0.0.0:0
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("Unix sockets are not used")
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
 
 
 async def _read_exactly(stream: httpcore.AsyncNetworkStream, count: int) -> bytes:
