@@ -42,21 +42,19 @@ def url_list(workdir: Path, nginx: Nginx) -> Path:
     return path
 
 
-def test_an_output_folder_that_is_a_file_stops_before_any_request(tmp_path: Path, nginx: Nginx) -> None:
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [("out", "it is a file, not a folder"), ("out/data", "Not a directory")],
+    ids=["the-folder-is-a-file", "the-folder-is-inside-a-file"],
+)
+def test_an_output_folder_that_is_or_is_inside_a_file_stops_before_any_request(
+    tmp_path: Path, nginx: Nginx, output: str, reason: str
+) -> None:
     url_list(tmp_path, nginx)
     (tmp_path / "out").write_text("not a folder")
-    result = cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out", "--no-progress")
+    result = cli_process.run(tmp_path, "crawl", "urls.txt", "-o", output, "--no-progress")
     assert result.returncode == 2
-    assert "crawler: cannot write to the output folder out: it is a file, not a folder" in result.stderr
-    assert nginx.access_log() == []
-
-
-def test_an_output_folder_inside_a_file_stops_before_any_request(tmp_path: Path, nginx: Nginx) -> None:
-    url_list(tmp_path, nginx)
-    (tmp_path / "out").write_text("not a folder")
-    result = cli_process.run(tmp_path, "crawl", "urls.txt", "-o", "out/data", "--no-progress")
-    assert result.returncode == 2
-    assert "crawler: cannot write to the output folder out/data: Not a directory" in result.stderr
+    assert f"crawler: cannot write to the output folder {output}: {reason}" in result.stderr
     assert nginx.access_log() == []
 
 
