@@ -1,4 +1,4 @@
-"""HTTP: the fetcher the crawl uses, and the only package that knows httpx is ``crawler.net``.
+"""HTTP: the fetcher the crawl uses. ``crawler.net`` is the only package that knows httpx.
 
 :class:`Fetcher` ties the pieces of one run's fetching together; each has a
 module of its own:
