@@ -208,11 +208,11 @@ def test_a_web_image_without_thumbnail_is_matched_by_its_band_hash(
     for name, photo in zip(("web", "other"), photos):
         with Image.open(photo) as opened:
             picture = opened.convert("RGB")
-        web = picture.resize((640, round(640 * picture.height / picture.width)))
-        web.save(site / f"{name}.jpg", quality=85)  # as sites post them: no EXIF, no thumbnail
-    with Image.open(site / "web.jpg") as web_image:
-        web_image.resize((320, web_image.height // 2)).save(site / "web_small.jpg", quality=75)
-        web_image.resize((480, web_image.height * 3 // 4)).save(tmp_path / "query.jpg", quality=80, progressive=True)
+        web = picture.resize((1024, round(1024 * picture.height / picture.width)))
+        web.save(site / f"{name}.jpg", quality=90)  # as sites post them: no EXIF, no thumbnail
+    with Image.open(site / "web.jpg") as web_image:  # copies over fingerprint.min_image_bytes (20 KB)
+        web_image.resize((640, web_image.height * 5 // 8)).save(site / "web_small.jpg", quality=85)
+        web_image.resize((800, web_image.height * 25 // 32)).save(tmp_path / "query.jpg", quality=85, progressive=True)
     (site / "index.html").write_text("".join(f'<img src="{n}.jpg">' for n in ("web", "web_small", "other")))
     server = nginx_factory(site)
     (tmp_path / "urls.txt").write_text(server.url("/index.html") + "\n")
@@ -220,9 +220,10 @@ def test_a_web_image_without_thumbnail_is_matched_by_its_band_hash(
     done = cli_process.run(tmp_path, "match", "data", "--format", "jsonl")
     [group] = [GROUPS.validate_json(line) for line in done.stdout.splitlines()]
     assert group.level == 3 and sorted(m.url.rsplit("/", 1)[1] for m in group.members) == ["web.jpg", "web_small.jpg"]
-    assert {m.phash_kind for m in group.members} == {"top_band_8"}
+    [kind] = {m.phash_kind for m in group.members}  # top_band_8, or top_band_2 when the top eighth is plain
+    assert kind is not None and kind.startswith("top_band_")
     assert group.max_phash_distance is not None and group.max_phash_distance <= 7
     query = cli_process.run(tmp_path, "match", "data", "--image", "query.jpg", "--format", "jsonl")
-    assert "(top_band_8:jpeg_progressive)" in query.stderr, query.stderr
+    assert f"({kind}:jpeg_progressive)" in query.stderr, query.stderr
     [found] = [GROUPS.validate_json(line) for line in query.stdout.splitlines()]
     assert found.level == 3 and sorted(m.url.rsplit("/", 1)[1] for m in found.members) == ["web.jpg", "web_small.jpg"]
