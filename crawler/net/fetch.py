@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -45,6 +44,7 @@ from crawler.net.decoding import BodyDecoder
 from crawler.net.headers import content_range_total, parse_retry_after
 from crawler.net.hosts import HostHealth
 from crawler.net.read_on import Reader, read_on
+from crawler.net.slots import HostSlots, LocalSlots
 from crawler.net.tor import Route, is_onion, route_for
 from crawler.redact import redact_text, redact_url
 from crawler.settings import Settings
@@ -69,7 +69,9 @@ class _Final:
 class Fetcher:
     """Fetches prefixes and pages under the settings' limits. Use as ``async with``."""
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None, host_slots: HostSlots | None = None
+    ) -> None:
         self._settings = settings
         self._transport = transport  # tests inject one; None means real sockets
         self._clients: dict[tuple[Route, Zone | None, bool, int], httpx.AsyncClient] = {}
@@ -82,9 +84,8 @@ class Fetcher:
         self._slots: asyncio.Queue[int] = asyncio.Queue()
         for token in range(settings.limits.concurrency):
             self._slots.put_nowait(token // _POOL_SIZE)
-        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(settings.limits.per_host)
-        )
+        # limits.per_host: this process's own slots, or the fleet's (a queue worker passes those in)
+        self._host_slots: HostSlots = host_slots or LocalSlots(settings.limits.per_host)
         # Requests to hosts that have not answered yet take probe tokens instead
         # of overall slots, so dead hosts cannot hold the overall limit; the
         # shard numbers go on after the slots' pools.
@@ -242,7 +243,7 @@ class Fetcher:
         total = self._total_timeout(route)
         self._check_reachable(host)
         # Per host first: a request waiting for its host must not hold an overall slot.
-        async with self._per_host[host]:
+        async with self._host_slots.hold(host):
             self._check_reachable(host)
             answered = False
             async with self._token(probe=self.hosts.state(host) != "alive") as shard:
