@@ -75,7 +75,7 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.run.worker import QueueWorker  # deferred: the crawl's network stack
 
     _require_queue(settings)
-    logging.basicConfig(level=logging.WARNING, format="crawler: %(message)s")
+    _log_in_one_line()
     stats = Stats(listed=0)
     worker = QueueWorker(settings, stats, until_done=args.until_done)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C
@@ -125,6 +125,19 @@ def _as_json(state: HostStatus) -> dict[str, Any]:
         "urls": {name: state.urls[name] for name in STATES},
         "summary": {**{key: value for key, value in vars(stats).items() if key != "errors"}, "errors": dict(stats.errors)},
     }
+
+
+class _OneLine(logging.Formatter):
+    """A warning per line: the database going away is expected, and waited out, not a bug to trace."""
+
+    def formatException(self, ei: Any) -> str:
+        return f"  ({ei[0].__name__}: {' '.join(str(ei[1]).split())})"
+
+
+def _log_in_one_line() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLine("crawler: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def _require_queue(settings: Settings) -> None:
