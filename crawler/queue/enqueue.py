@@ -43,9 +43,9 @@ def new_run_id() -> str:
     return f"queue-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def index_url(settings: Settings) -> str:
-    """Where the records go: a PostgreSQL index of its own if ``index.url`` names one, else the queue's database."""
-    return settings.index.url if is_postgresql(settings.index.url) else settings.queue.url
+def index_url(index: str, queue: str) -> str:
+    """Where the records go: the PostgreSQL index ``index`` (``index.url``) if it names one, else the queue's database."""
+    return index if is_postgresql(index) else queue
 
 
 async def enqueue(settings: Settings, urls: list[str], run: str) -> Enqueued:
@@ -76,7 +76,7 @@ async def _new_run(conn: psycopg.AsyncConnection[tuple[object, ...]], run: str, 
 
 def _register_in_index(settings: Settings, run: str) -> None:
     """The run's id in the index's ``runs`` table, as a local crawl registers its own."""
-    database = connect_index(index_url(settings))
+    database = connect_index(index_url(settings.index.url, settings.queue.url))
     try:
         register_run(database, run, "queue")
     finally:

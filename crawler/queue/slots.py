@@ -39,6 +39,7 @@ _LONGEST_POLL = 0.5
 
 @dataclass
 class _Host:
+    host: str
     key: int
     held: set[int] = field(default_factory=set)  # slots this worker holds in the database
     free: list[int] = field(default_factory=list)  # held, with no request on them
@@ -67,12 +68,12 @@ class FleetSlots:
 
     @contextlib.asynccontextmanager
     async def hold(self, host: str) -> AsyncIterator[None]:
-        state = self._hosts.setdefault(host, _Host(host_key(host)))
+        state = self._hosts.setdefault(host, _Host(host, host_key(host)))
         slot, generation = await self._take(state)
         try:
             yield
         finally:
-            self._give_back(host, state, slot, generation)
+            self._give_back(state, slot, generation)
 
     async def _take(self, state: _Host) -> tuple[int, int]:
         pause = _FIRST_POLL
@@ -93,39 +94,56 @@ class FleetSlots:
             state.waiting -= 1
 
     async def _ask(self, state: _Host) -> int | None:
-        """One round trip: a free slot of the host, now held by this worker; None when others hold them all."""
+        """One round trip: a free slot of the host, now held by this worker; None when others hold them all.
+
+        The question is shielded: a request cancelled while it asks must not
+        leave a slot locked in the database that no one here knows of.
+        """
+        async def take(conn: Connection) -> int | None:
+            cursor = await conn.execute("SELECT crawler_take_host_slot(%s, %s, %s)",
+                                        (state.key, self._per_host, sorted(state.held)))
+            row = await cursor.fetchone()
+            return None if row is None or row[0] is None else int(str(row[0]))
+
         state.asking = True
+        asked = asyncio.ensure_future(self._conn.run(take))
+        asked.add_done_callback(lambda done: self._answered(state, done))
         try:
-            async def take(conn: Connection) -> int | None:
-                cursor = await conn.execute("SELECT crawler_take_host_slot(%s, %s, %s)",
-                                            (state.key, self._per_host, sorted(state.held)))
-                row = await cursor.fetchone()
-                return None if row is None or row[0] is None else int(str(row[0]))
+            return await asyncio.shield(asked)
+        except asyncio.CancelledError:  # the slot, if it comes, waits for another request, then goes
+            asked.add_done_callback(lambda done: self._orphaned(state, done))
+            raise
 
-            slot = await self._conn.run(take)
-            if slot is not None:
-                state.held.add(slot)
-            return slot
-        finally:
-            state.asking = False
-            self._wake(state)
+    def _answered(self, state: _Host, asked: asyncio.Future[int | None]) -> None:
+        state.asking = False
+        slot = _slot_of(asked)
+        if slot is not None:
+            state.held.add(slot)
+        self._wake(state)
 
-    def _give_back(self, host: str, state: _Host, slot: int, generation: int) -> None:
+    def _orphaned(self, state: _Host, asked: asyncio.Future[int | None]) -> None:
+        slot = _slot_of(asked)
+        if slot is not None:
+            self._give_back(state, slot, self._generation)
+
+    def _give_back(self, state: _Host, slot: int, generation: int) -> None:
         if generation != self._generation:
             return  # taken in a session that is gone, and its lock with it
         state.free.append(slot)
         self._wake(state)
-        if not state.waiting and state.linger is None:
-            state.linger = asyncio.get_running_loop().call_later(_LINGER, self._let_go, host)
+        if state.linger is None:
+            state.linger = asyncio.get_running_loop().call_later(_LINGER, self._let_go, state)
 
-    def _let_go(self, host: str) -> None:
-        """Unlock the host's slots that stayed unused through the linger."""
-        state = self._hosts[host]
+    def _let_go(self, state: _Host) -> None:
+        """Unlock the host's slots that stayed unused through the linger (while none of ours waits for one)."""
         state.linger = None
+        if state.waiting and state.free:
+            state.linger = asyncio.get_running_loop().call_later(_LINGER, self._let_go, state)
+            return
         unused, state.free = state.free, []
         state.held.difference_update(unused)
-        if not state.held and not state.waiting:
-            del self._hosts[host]
+        if not state.held and not state.waiting and self._hosts.get(state.host) is state:
+            del self._hosts[state.host]
         if unused:
             task = asyncio.ensure_future(self._unlock(state.key, unused, self._generation))
             self._unlocking.add(task)
@@ -150,3 +168,7 @@ class FleetSlots:
     def _wake(state: _Host) -> None:
         state.changed.set()
         state.changed = asyncio.Event()
+
+
+def _slot_of(asked: asyncio.Future[int | None]) -> int | None:
+    return None if asked.cancelled() or asked.exception() is not None else asked.result()

@@ -147,7 +147,7 @@ class QueueWorker:
     async def _batch(self, context: procrastinate.JobContext, run: str, host: str, urls: list[str]) -> None:
         """One job: crawl the batch, save its records and counts (waiting for the database if need be)."""
         state = await self._run(run)
-        stats = Stats()
+        stats = Stats(processes=0)  # the worker is one process, whatever the number of its batches
         store = BatchStore(state.settings.output.dir, self.settings.queue.files)
         await Crawl(state.settings, state.fetcher, store, stats).run(urls)
         assert context.job.id is not None
@@ -161,8 +161,7 @@ class QueueWorker:
             settings = merged_settings(self.settings, queued)
             slots = FleetSlots(self.url, settings.limits.per_host)
             await slots.open()
-            writer = BatchWriter(self.url, index_url(settings.model_copy(
-                update={"queue": settings.queue.model_copy(update={"url": self.url})})))
+            writer = BatchWriter(self.url, index_url(settings.index.url, self.url))
             await writer.open()
             self._runs[run] = _Run(settings, Fetcher(settings, host_slots=slots), slots, writer)
         return self._runs[run]
