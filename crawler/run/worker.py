@@ -94,6 +94,7 @@ class QueueWorker:
         self.stats = stats
         self.until_done = until_done
         self._runs: dict[str, _Run] = {}
+        self._opening = asyncio.Lock()  # batches of a run new to this worker start together: one opens it
         self._done: list[Stats] = []
         self._stopping = False
 
@@ -156,15 +157,20 @@ class QueueWorker:
         copy_into(total(self._done), self.stats)
 
     async def _run(self, run: str) -> _Run:
-        if run not in self._runs:
-            queued = await self._when_reachable(lambda: run_settings(self.url, run))
-            settings = merged_settings(self.settings, queued)
-            slots = FleetSlots(self.url, settings.limits.per_host)
-            await slots.open()
-            writer = BatchWriter(self.url, index_url(settings.index.url, self.url))
-            await writer.open()
-            self._runs[run] = _Run(settings, Fetcher(settings, host_slots=slots), slots, writer)
+        async with self._opening:
+            if run not in self._runs:
+                self._runs[run] = await self._open_run(run)
         return self._runs[run]
+
+    async def _open_run(self, run: str) -> _Run:
+        """The run's settings as queued, and its fetcher, fleet slots and writer on this machine."""
+        queued = await self._when_reachable(lambda: run_settings(self.url, run))
+        settings = merged_settings(self.settings, queued)
+        slots = FleetSlots(self.url, settings.limits.per_host)
+        await slots.open()
+        writer = BatchWriter(self.url, index_url(settings.index.url, self.url))
+        await writer.open()
+        return _Run(settings, Fetcher(settings, host_slots=slots), slots, writer)
 
     async def _recover_stalled(self, app: procrastinate.App) -> None:
         """Hand the batches of workers silent for ``queue.lease`` seconds back to the queue."""
