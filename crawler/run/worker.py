@@ -4,10 +4,10 @@
 many times as wanted. Each batch (one host's listed URLs) goes through
 :class:`~crawler.run.crawl.Crawl`, the same pipeline as a local crawl, with
 the run's settings as they were queued (this machine keeps its own
-``limits.concurrency``, ``limits.probing``, ``tor``, ``output`` and
-``queue`` sections: what the machine can do). Every request holds one of its
-host's fleet-wide slots (:class:`~crawler.queue.slots.FleetSlots`). A
-batch's records go into the index in one transaction with its counts, and
+``limits.concurrency``, ``limits.probing``, ``tor``, ``safety``, ``output``
+and ``queue`` sections: what the machine can do and may reach). Every
+request holds one of its host's fleet-wide slots
+(:class:`~crawler.queue.slots.FleetSlots`). A batch's records go into the index in one transaction with its counts, and
 only then is the batch reported done (``crawler.queue.results``); JSON files
 are written too with ``queue.files``.
 
@@ -77,9 +77,14 @@ class _Run:
 
 
 def merged_settings(local: Settings, queued: dict[str, Any]) -> Settings:
-    """The run's settings as queued, with this machine's own capacity, Tor proxies, output and queue sections."""
+    """The run's settings as queued, with this machine's own capacity, Tor proxies, safety, output and queue sections.
+
+    Safety is the machine's: which networks it may reach (``public_networks``,
+    ``allow_private_targets``) depends on where it stands, and a queue's
+    database must not widen it.
+    """
     mine = local.model_dump(mode="json")
-    merged = {**queued, **{section: mine[section] for section in ("tor", "output", "queue")}}
+    merged = {**queued, **{section: mine[section] for section in ("tor", "safety", "output", "queue")}}
     merged["limits"] = {**queued["limits"], "processes": 1,
                         **{key: mine["limits"][key] for key in ("concurrency", "probing")}}
     return Settings.model_validate(merged)
