@@ -42,12 +42,13 @@ sys.path.insert(0, str(REPO))
 
 import psycopg  # noqa: E402
 
-from bench import queue_claims  # noqa: E402
-from bench.bench import IMAGES_PER_PAGE, make_site, url_file  # noqa: E402
+import queue_claims  # noqa: E402  (this folder is on the path: bench/queue_claims.py)
+from bench import IMAGES_PER_PAGE, make_site, url_file  # noqa: E402  (bench/bench.py, the rig of the main benchmark)
 from tests.support.postgres_server import Postgres  # noqa: E402
 from tests.support.servers import Nginx, free_port, wait_for_port  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout's crawler, whatever is installed
 
 
 @dataclass
@@ -121,7 +122,7 @@ def local(work: Path, settings: Path, urls: Path, listed: int, images: int, proc
     command = crawler(work, settings, "crawl", str(urls), "--no-progress", "--max-rounds", "0",
                       "-o", str(work / f"local-{processes}"), "--processes", str(processes))
     start = time.perf_counter()
-    cpu = wait_all([subprocess.Popen(command, cwd=work, stderr=subprocess.DEVNULL)])
+    cpu = wait_all([spawn(command, work)])
     return Arm(f"local, {processes} process{'es' if processes > 1 else ''}", processes, listed, images,
                time.perf_counter() - start, cpu)
 
@@ -130,12 +131,12 @@ def queued(cluster: Postgres, work: Path, settings: Path, urls: Path, listed: in
     queue = cluster.database()
     start = time.perf_counter()
     enqueue = crawler(work, settings, "crawl", str(urls), "--queue", queue, "--max-rounds", "0")
-    subprocess.run(enqueue, cwd=work, check=True, capture_output=True)
+    subprocess.run(enqueue, cwd=work, check=True, capture_output=True, env=ENV)
     enqueued = time.perf_counter() - start
     db_before = queue_claims.postgres_cpu(cluster)
     start = time.perf_counter()
     command = crawler(work, settings, "worker", "--queue", queue, "--until-done", "--no-progress")
-    cpu = wait_all([subprocess.Popen(command, cwd=work, stderr=subprocess.DEVNULL) for _ in range(workers)])
+    cpu = wait_all([spawn(command, work) for _ in range(workers)])
     wall = time.perf_counter() - start
     db = queue_claims.postgres_cpu(cluster) - db_before
     with psycopg.connect(queue) as conn:
@@ -143,6 +144,12 @@ def queued(cluster: Postgres, work: Path, settings: Path, urls: Path, listed: in
         batches = int(conn.execute("SELECT count(*) FROM procrastinate_jobs").fetchone()[0])  # type: ignore[index]
     return Arm(f"queue, {workers} worker{'s' if workers > 1 else ''}", workers, listed, images, wall, cpu,
                db, batches, enqueued)
+
+
+def spawn(command: list[str], work: Path) -> subprocess.Popen[bytes]:
+    """Start a crawler process; its standard error goes to a file of the work folder, shown if it fails."""
+    with tempfile.NamedTemporaryFile(dir=work, prefix="stderr-", delete=False) as log:
+        return subprocess.Popen(command, cwd=work, env=ENV, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def wait_all(processes: list[subprocess.Popen[bytes]]) -> float:
