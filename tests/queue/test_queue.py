@@ -7,6 +7,7 @@ peak of requests in flight.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def test_three_workers_crawl_everything_once_and_no_host_sees_more_than_per_host
     assert [f.returncode for f in finished] == [0, 0, 0], [f.stderr for f in finished]
     for server in site.servers:
         assert server.peak_in_flight <= PER_HOST, f"{server.host} had {server.peak_in_flight} requests at once"
-    # the images' hosts were kept busy: every worker took batches, and their slots were used
-    assert all("listed URLs" in f.stderr and "0 done now" not in f.stderr for f in finished), [f.stderr for f in finished]
+    # the workers crawled side by side (a late starter may find the work gone), and the image hosts' slots were used
+    crawled = [f for f in finished if re.search(r"listed URLs\s+[1-9]", f.stderr)]
+    assert len(crawled) >= 2, [f.stderr for f in finished]
     assert max(server.peak_in_flight for server in site.image_hosts) == PER_HOST
     rows = index_records(queue)
     assert sorted(rows) == sorted(site.expected_records())
@@ -61,8 +63,14 @@ def test_queuing_the_same_list_twice_crawls_it_once(site: QueueSite, postgres: o
     again = cli_process.run(tmp_path, "crawl", str(urls_file), "--queue", queue, "--run", run, timeout=60)
     assert again.returncode == 0, again.stderr
     assert "queued 0 listed URL(s) in 0 batch(es)" in again.stderr
-    worker = cli_process.finish(start_worker(tmp_path / "w", queue, "--until-done"), timeout=120)
+    files = tmp_path / "files"
+    worker = cli_process.finish(start_worker(tmp_path / "w", queue, "--until-done", "--files", "-o", str(files)),
+                                timeout=120)
     assert worker.returncode == 0, worker.stderr
+    # --files: today's JSON files too, one per listed URL, holding the same records as the index
+    written = cli_process.load_files(files)
+    assert len(written) == len(site.urls)
+    assert sorted((r["url"], r["page_url"]) for records in written.values() for r in records) == sorted(index_records(queue))
     pages = [request.path for server in site.pages for request in server.requests]
     assert sorted(pages) == sorted(set(pages)) and len(pages) == len(site.urls)
     shown = status(tmp_path, queue, "--run", run, "--hosts")
