@@ -13,8 +13,9 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from rich.console import Console
@@ -27,6 +28,7 @@ from crawler.redact import redact_text, redact_url
 from crawler.run.stats import Stats, from_json, total
 from crawler.settings import Settings
 
+T = TypeVar("T")
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 _NEEDS_QUEUE = "needs the queue's database: --queue postgresql://user@host/db (queue.url)"
 
@@ -145,7 +147,7 @@ def _require_queue(settings: Settings) -> None:
         raise QueueCommandError(_NEEDS_QUEUE)
 
 
-def _on_queue(settings: Settings, action: Any) -> Any:
+def _on_queue(settings: Settings, action: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine function ``action``; a database that cannot be reached is a usage error naming --queue."""
     try:
         return asyncio.run(action())

@@ -147,8 +147,9 @@ class QueueWorker:
                 if not worker.done():
                     worker.cancel()  # procrastinate lets running batches finish (up to queue.lease seconds)
                     await asyncio.gather(worker, return_exceptions=True)
-            if worker.done() and not worker.cancelled() and worker.exception() is not None:
-                raise worker.exception()  # type: ignore[misc]
+            error = worker.exception() if worker.done() and not worker.cancelled() else None
+            if error is not None:
+                raise error
 
     async def _batch(self, context: procrastinate.JobContext, run: str, host: str, urls: list[str]) -> None:
         """One job: crawl the batch, save its records and counts (waiting for the database if need be)."""
