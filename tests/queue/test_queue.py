@@ -106,3 +106,16 @@ def test_a_local_crawl_needs_no_database(tmp_path: Path) -> None:
     urls_file = write_list(tmp_path, ["http://127.0.0.1:9/a.jpg"])
     done = cli_process.run(tmp_path, "crawl", str(urls_file), "--run", "x", timeout=30)
     assert done.returncode == 2 and "--run" in done.stderr
+
+
+def test_without_the_fleets_slots_the_image_hosts_see_more_than_per_host(site: QueueSite, tmp_path: Path) -> None:
+    """The control of the first test: three local crawls, each polite on its own, together are not."""
+    crawls = []
+    for server in site.pages:
+        folder = tmp_path / server.host
+        folder.mkdir()
+        urls_file = write_list(folder, [url for url in site.urls if f"//{server.host}:" in url])
+        crawls.append(cli_process.start(folder, "crawl", str(urls_file), "--per-host", str(PER_HOST), "--max-rounds", "0",
+                                        "--no-index", "--no-progress"))
+    assert all(cli_process.finish(crawl, timeout=120).returncode == 0 for crawl in crawls)
+    assert max(server.peak_in_flight for server in site.image_hosts) > PER_HOST
