@@ -69,13 +69,12 @@ async def run_settings(url: str, run: str) -> dict[str, Any]:
     return dict(row[0])
 
 
-async def pending_jobs(url: str, queues: list[str]) -> int:
+async def pending_jobs(conn: psycopg.AsyncConnection[tuple[Any, ...]], queues: list[str]) -> int:
     """Batches queued or running in ``queues``."""
-    async with await _connect(url) as conn:
-        cursor = await conn.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND queue_name = ANY(%s)",
-            (queues,))
-        row = await cursor.fetchone()
+    cursor = await conn.execute(
+        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND queue_name = ANY(%s)",
+        (queues,))
+    row = await cursor.fetchone()
     return int(str(row[0])) if row else 0
 
 

@@ -194,11 +194,13 @@ class QueueWorker:
     async def _no_work_left(self) -> None:
         """Returns once no batch is queued or running in this worker's queues."""
         queues = queues_for(self.settings.queue.only)
-        while True:
-            with contextlib.suppress(psycopg.Error):
-                if not await pending_jobs(self.url, queues):
-                    return
-            await asyncio.sleep(_DONE_CHECK_SECONDS)
+        check = Reconnecting(self.url)  # one connection for every check: a new one each second would cost a backend
+        await check.open()
+        try:
+            while await check.run(lambda conn: pending_jobs(conn, queues)):
+                await asyncio.sleep(_DONE_CHECK_SECONDS)
+        finally:
+            await check.close()
 
     async def _ping(self) -> None:
         async with await psycopg.AsyncConnection.connect(self.url) as conn:
