@@ -1,5 +1,9 @@
 """``crawler crawl URLS --queue``, ``crawler worker`` and ``crawler status``: the queue's commands.
 
+The database driver, procrastinate and the display are imported when a
+queue command runs, not when the CLI starts: every other command would pay
+for them.
+
 Exit codes as a crawl's: 0 done, 2 usage or an unreachable queue (nothing
 was queued or crawled), 130 interrupted (a worker's running batches go back
 to the queue, to be crawled again by whichever worker takes them).
@@ -8,25 +12,21 @@ to the queue, to be crawled again by whichever worker takes them).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
-from rich.console import Console
-
-from crawler import console
 from crawler.errors import CrawlerError
-from crawler.queue.enqueue import enqueue, new_run_id
-from crawler.queue.status import STATES, HostStatus, read_status
 from crawler.redact import redact_text, redact_url
-from crawler.run.stats import Stats, from_json, total
 from crawler.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.queue.status import HostStatus
+    from crawler.run.stats import Stats
 
 T = TypeVar("T")
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
@@ -65,6 +65,8 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_enqueue(settings: Settings, urls: list[str], run: str | None) -> int:
     """``crawler crawl URLS --queue``: queue the list, fetch nothing."""
+    from crawler.queue.enqueue import enqueue, new_run_id
+
     done = _on_queue(settings, lambda: enqueue(settings, urls, run or new_run_id()))
     print(done.run)
     print(f"crawler: queued {done.added} listed URL(s) in {done.batches} batch(es) as run {done.run}"
@@ -74,7 +76,9 @@ def run_enqueue(settings: Settings, urls: list[str], run: str | None) -> int:
 
 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from crawler.run.worker import QueueWorker  # deferred: the crawl's network stack
+    from crawler import console
+    from crawler.run.stats import Stats
+    from crawler.run.worker import QueueWorker
 
     _require_queue(settings)
     _log_in_one_line()
@@ -95,6 +99,11 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+
+    from crawler import console
+    from crawler.queue.status import read_status
+
     _require_queue(settings)
     status = _on_queue(settings, lambda: read_status(settings.queue.url, args.run_id))
     hosts = status.hosts if args.hosts else {}
@@ -111,16 +120,22 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stats(state: HostStatus) -> Stats:
+    from crawler.run.stats import from_json, total
+
     summed = total(from_json(counts) for counts in state.counts)
     summed.listed = sum(state.urls.values())
     return summed
 
 
 def _state_rows(state: HostStatus) -> list[tuple[str, str]]:
+    from crawler.queue.status import STATES
+
     return [(name, f"{state.batches[name]} batches, {state.urls[name]} listed URLs") for name in STATES]
 
 
 def _as_json(state: HostStatus) -> dict[str, Any]:
+    from crawler.queue.status import STATES
+
     stats = _stats(state)
     return {
         "batches": {name: state.batches[name] for name in STATES},
@@ -149,6 +164,10 @@ def _require_queue(settings: Settings) -> None:
 
 def _on_queue(settings: Settings, action: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine function ``action``; a database that cannot be reached is a usage error naming --queue."""
+    import asyncio
+
+    import psycopg
+
     try:
         return asyncio.run(action())
     except psycopg.OperationalError as exc:
