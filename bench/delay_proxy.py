@@ -7,7 +7,8 @@ round trip later (request -> response). Data from the server passes at once.
 Forwarding is scheduled with ``call_later``, not awaited, so many
 connections and pipelined chunks are delayed in parallel and in order.
 
-Run alone: ``python bench/delay_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS``.
+Run alone: ``python bench/delay_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS [ADDRESS,ADDRESS...]``
+(loopback addresses to listen on; default 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ class _Client(asyncio.Protocol):
             asyncio.get_running_loop().call_later(self.rtt, self.upstream.close)
 
 
-async def serve(listen_port: int, upstream_port: int, rtt: float) -> None:
+async def serve(listen_port: int, upstream_port: int, rtt: float, addresses: tuple[str, ...] = ("127.0.0.1",)) -> None:
+    """Proxy ``listen_port`` on each loopback address in ``addresses`` (several: several hosts to a crawler)."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: _Client(upstream_port, rtt), "127.0.0.1", listen_port, backlog=4096
+        lambda: _Client(upstream_port, rtt), list(addresses), listen_port, backlog=4096
     )
     async with server:
         await server.serve_forever()
@@ -86,4 +88,5 @@ async def serve(listen_port: int, upstream_port: int, rtt: float) -> None:
 
 if __name__ == "__main__":
     listen, upstream, rtt_ms = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    asyncio.run(serve(listen, upstream, rtt_ms / 1000))
+    listen_on = tuple(sys.argv[4].split(",")) if len(sys.argv) > 4 else ("127.0.0.1",)
+    asyncio.run(serve(listen, upstream, rtt_ms / 1000, listen_on))

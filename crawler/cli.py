@@ -24,6 +24,8 @@ from crawler.match import known_command
 from crawler.match.model import GROUPS
 from crawler.models import ImageRecord
 from crawler.pages.urls import read_url_list
+from crawler.queue import command as queue_command
+from crawler.queue.command import QueueCommandError
 from crawler.redact import redact_text
 from crawler.settings import Settings, load_settings
 from crawler.store.files import Store
@@ -57,6 +59,12 @@ _OVERRIDES = {
     "index_enabled": "index.enabled",
     "threshold": "index.phash_threshold",
     "band_threshold": "index.band_threshold",
+    "queue": "queue.url",
+    "batch_size": "queue.batch_size",
+    "jobs": "queue.jobs",
+    "lease": "queue.lease",
+    "only": "queue.only",
+    "files": "queue.files",
 }
 
 
@@ -89,6 +97,10 @@ def _crawl(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.urls}: {more} more line(s) skipped as not URLs ({len(url_list.rejected)} in all)", file=sys.stderr)
     if url_list.duplicates:
         print(f"{args.urls}: {url_list.duplicates} duplicate line(s) crawled once", file=sys.stderr)
+    if settings.queue.url:  # queue the list for workers; nothing is fetched here
+        return queue_command.run_enqueue(settings, url_list.urls, args.run_id)
+    if args.run_id is not None:
+        raise QueueCommandError("--run: only with --queue (a run of the work queue)")
     stats = Stats()
     interrupted = failed = False
     Store(settings.output.dir).check_writable()  # before any request: exit 2 with the reason
@@ -170,7 +182,19 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--index", help="index to update: SQLite file or postgresql:// URL (index.url)")
     crawl.add_argument("--no-index", dest="index_enabled", action="store_false", default=None,
                        help="write the JSON files only (index.enabled = false)")
+    crawl.add_argument("--queue", metavar="POSTGRESQL_URL",
+                       help="queue the list in this database for `crawler worker`s, fetch nothing (queue.url)")
+    crawl.add_argument("--run", dest="run_id", help="with --queue: the run to add the URLs to (default: a new run)")
+    crawl.add_argument("--batch-size", type=int, help="with --queue: listed URLs per batch (queue.batch_size)")
     crawl.set_defaults(run=_crawl)
+
+    worker = commands.add_parser("worker", parents=[settings], help="crawl batches from the work queue (any number, any machine)")
+    queue_command.add_worker_arguments(worker)
+    worker.set_defaults(run=queue_command.run_worker)
+
+    status = commands.add_parser("status", parents=[settings], help="what the work queue holds: queued, running, done, failed")
+    queue_command.add_status_arguments(status)
+    status.set_defaults(run=queue_command.run_status)
 
     schema = commands.add_parser("schema", parents=[settings], help="print the JSON Schema of the output files")
     schema.add_argument("--groups", action="store_true", help="the schema of a line of `crawler match --format jsonl`")

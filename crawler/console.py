@@ -39,12 +39,17 @@ def _status_line(stats: Stats) -> Text:
     )
 
 
-def print_summary(stats: Stats, output: Path, interrupted: bool) -> None:
-    table = Table(title="interrupted: rerun the same command to resume" if interrupted else "crawl finished",
-                  show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    rows = [
+def print_summary(stats: Stats, output: Path | str, interrupted: bool) -> None:
+    title = "interrupted: rerun the same command to resume" if interrupted else "crawl finished"
+    rows = [*summary_rows(stats), ("output", str(output))]
+    if stats.processes > 1:
+        rows.insert(0, ("processes", str(stats.processes)))
+    _stderr.print(table_of(rows, title))
+
+
+def summary_rows(stats: Stats) -> list[tuple[str, str]]:
+    """The summary's figures, name and value: a crawl's, a queue worker's, a queued run's."""
+    return [
         ("listed URLs", f"{stats.listed} ({stats.done} done now, {stats.resumed} done before)"),
         ("pages", f"{stats.pages} ({stats.pages_truncated} cut at the size cap)"),
         ("images found", f"{stats.images_found} ({stats.images_capped} over the per-page cap)"),
@@ -52,13 +57,16 @@ def print_summary(stats: Stats, output: Path, interrupted: bool) -> None:
         ("skipped", str(stats.skipped)),
         ("errors", _errors(stats)),
         ("bytes downloaded", f"{_size(stats.bytes_fetched)} for images totalling {_size(stats.image_bytes_total)}"),
-        ("output", str(output)),
     ]
-    if stats.processes > 1:
-        rows.insert(0, ("processes", str(stats.processes)))
+
+
+def table_of(rows: list[tuple[str, str]], title: str | None = None) -> Table:
+    table = Table(title=title, show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
     for name, value in rows:
         table.add_row(name, value)
-    _stderr.print(table)
+    return table
 
 
 def _errors(stats: Stats) -> str:

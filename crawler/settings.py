@@ -47,6 +47,23 @@ class IndexSettings(_Section):
     band_threshold: int = Field(default=7, ge=0, le=15)
 
 
+class QueueSettings(_Section):
+    url: str = ""  # postgresql://...: crawl through the work queue there (README: "Scaling to many machines")
+    batch_size: int = Field(default=50, ge=1, le=100000)
+    jobs: int = Field(default=32, ge=1, le=4096)
+    lease: float = Field(default=30.0, ge=1.0)
+    attempts: int = Field(default=5, ge=1, le=100)
+    only: Literal["", "onion", "clearnet"] = ""
+    files: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _postgresql(cls, url: str) -> str:
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return url
+
+
 class LimitsSettings(_Section):
     concurrency: int = Field(default=32, ge=1, le=4096)
     per_host: int = Field(default=6, ge=1, le=4096)
@@ -121,6 +138,7 @@ class Settings(_Section):
     tor: TorSettings = TorSettings()
     safety: SafetySettings = SafetySettings()
     index: IndexSettings = IndexSettings()
+    queue: QueueSettings = QueueSettings()
 
 
 FINGERPRINT_DEFAULTS = FingerprintSettings()  # what pure code falls back to when not given settings

@@ -20,9 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crawler"
 # Top to bottom; a module may import its own layer and the ones below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("interface", ("crawler.__main__", "crawler.cli", "crawler.console", "crawler.index.command",
-                   "crawler.match.command", "crawler.match.known_command")),
+                   "crawler.match.command", "crawler.match.known_command", "crawler.queue.command")),
     ("orchestration", ("crawler.run",)),
-    ("I/O", ("crawler.net", "crawler.pages", "crawler.store", "crawler.evaluation", "crawler.index", "crawler.match")),
+    ("I/O", ("crawler.net", "crawler.pages", "crawler.store", "crawler.evaluation", "crawler.index", "crawler.match",
+             "crawler.queue")),
     ("pure", ("crawler.records", "crawler.fingerprint", "crawler.match.evidence", "crawler.match.grouping",
               "crawler.match.near", "crawler.match.model")),
     ("model", ("crawler.settings", "crawler.models", "crawler.errors", "crawler.answers", "crawler")),

@@ -19,6 +19,8 @@ from crawler.index.base import Database, IndexUnusable, Row
 from crawler.index.schema import LATEST, Dialect, statements
 
 INDEX_FILE = "index.sqlite"
+# The work queue (crawler.queue) keeps its tables in the same PostgreSQL database; they are not the index's.
+QUEUE_TABLE_PREFIXES = ("procrastinate_", "crawler_queue_")
 _BUSY_SECONDS = 60.0  # several crawl processes write; each waits its turn this long
 
 
@@ -132,7 +134,7 @@ def schema_version(database: Database) -> int:
         tables = {row[0] for row in database.query(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
     if "meta" not in tables:
-        if tables:
+        if any(not table.startswith(QUEUE_TABLE_PREFIXES) for table in tables):
             raise IndexUnusable(f"{database.location} is not a crawler index (it has tables {sorted(tables)})")
         return 0
     rows = database.query("SELECT value FROM meta WHERE key = 'schema_version'")

@@ -19,7 +19,8 @@ from crawler.index.schema import Dialect
 from crawler.redact import redact_text, redact_url
 
 
-def _sql(statement: str) -> str:
+def pyformat(statement: str) -> str:
+    """A statement written with `?` placeholders, in psycopg's `%s` style."""
     return statement.replace("%", "%%").replace("?", "%s")
 
 
@@ -34,17 +35,17 @@ class PostgresDatabase:
             raise IndexUnusable(f"cannot connect to the index {self.location}: {redact_text(str(exc))}".strip()) from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._conn.execute(_sql(sql), tuple(params))
+        self._conn.execute(pyformat(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [tuple(row) for row in rows]
         if batch:
             with self._conn.cursor() as cursor:
-                cursor.executemany(_sql(sql), batch)
+                cursor.executemany(pyformat(sql), batch)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._conn.cursor() as cursor:
-            cursor.execute(_sql(sql), tuple(params))
+            cursor.execute(pyformat(sql), tuple(params))
             return [tuple(row) for row in cursor.fetchall()]
 
     @contextmanager

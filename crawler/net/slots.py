@@ -9,9 +9,10 @@ shard numbers go on after the slots' pools.
 
 The per-host limit is a seam of its own, the small interface
 :class:`HostSlots`: by default this process's semaphores (:class:`LocalSlots`),
-which is all a crawl on one machine needs; whoever makes the fetcher may pass
-in slots shared with other processes or machines instead, so that
-``limits.per_host`` holds for all of them.
+which is all a crawl on one machine needs; workers of a queue crawl on many
+machines pass in slots shared through the database instead
+(``crawler.queue.slots``), so that ``limits.per_host`` holds for the whole
+fleet; the fetcher knows only this small interface.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from crawler.models import ImageRecord
 
@@ -52,6 +53,17 @@ def total(parts: Iterable[Stats]) -> Stats:
 def copy_into(source: Stats, target: Stats) -> None:
     for name in _FIELDS:
         setattr(target, name, getattr(source, name))
+
+
+def as_json(stats: Stats) -> dict[str, Any]:
+    """The counts as JSON values (a queue worker saves each batch's)."""
+    return {**{name: getattr(stats, name) for name in _FIELDS}, "errors": dict(stats.errors)}
+
+
+def from_json(data: Mapping[str, Any]) -> Stats:
+    """Counts saved by :func:`as_json`; fields unknown to this version are left out."""
+    values = {name: data[name] for name in _FIELDS if name in data and name != "errors"}
+    return Stats(**values, errors=Counter(data.get("errors") or {}))
 
 
 _FIELDS = [f.name for f in dataclasses.fields(Stats)]

@@ -13,6 +13,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.support.servers import free_port, wait_for_port
@@ -39,10 +40,19 @@ class Postgres:
             entry = pwd.getpwnam(self._user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
-        wait_for_port(self.port)
+        self._options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._start()
         self._count = 0
+
+    def _start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-o", self._options, "-l", str(self.root / "log"), "-w", "start")
+        wait_for_port(self.port)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server as a crash would (every session cut), stay down ``down_seconds``, start it again."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        time.sleep(down_seconds)
+        self._start()
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin / program), *args]
