@@ -247,15 +247,7 @@ def summarize(args: argparse.Namespace, arms: list[Arm]) -> dict[str, object]:
                   "share_of_bound_in_flight": arm.images_per_second_in_flight / bound,
                   "wire_bytes_per_image": arm.wire_bytes_per_image, "cpu_ms_per_image": arm.cpu_ms_per_image}
                  for arm in arms],
-        "ratios_to_naive": {
-            arm.name: {
-                "images_per_second": arm.images_per_second / naive.images_per_second,
-                "wire_bytes_per_image": arm.wire_bytes_per_image / naive.wire_bytes_per_image,
-                "cpu_ms_per_image": arm.cpu_ms_per_image / naive.cpu_ms_per_image,
-                "peak_rss": arm.peak_rss_mb / naive.peak_rss_mb,
-            }
-            for arm in arms
-        },
+        "ratios_to_naive": {arm.name: ratios(arm, naive) for arm in arms},
         "latency_bound_images_per_second": bound,
         "reachable_share_with_pages": crawler.images / crawler.requests,  # page requests take slots too
         "crawler_share_of_bound": best.images_per_second / bound,
@@ -264,20 +256,31 @@ def summarize(args: argparse.Namespace, arms: list[Arm]) -> dict[str, object]:
         "crawler_wire_bytes_per_image_over_prefix": crawler.wire_bytes / crawler.images / one_request,
         "memory_growth_tenfold_images": crawler.peak_rss_mb / tenth.peak_rss_mb,
         "over_baseline_checkout": {
-            arm.name: {
-                "images_per_second": arm.images_per_second / before.images_per_second,
-                "wire_bytes_per_image": arm.wire_bytes_per_image / before.wire_bytes_per_image,
-                "cpu_ms_per_image": arm.cpu_ms_per_image / before.cpu_ms_per_image,
-                "peak_rss": arm.peak_rss_mb / before.peak_rss_mb,
-            }
-            for arm in arms
-            if (before := by_name.get(f"baseline_{arm.name}")) is not None
+            arm.name: ratios(arm, before) for arm in arms if (before := by_name.get(f"baseline_{arm.name}")) is not None
         },
     }
 
 
+def ratios(arm: Arm, reference: Arm) -> dict[str, float]:
+    """``arm``'s figures over ``reference``'s, measured in the same run."""
+    return {
+        "images_per_second": arm.images_per_second / reference.images_per_second,
+        "wire_bytes_per_image": arm.wire_bytes_per_image / reference.wire_bytes_per_image,
+        "cpu_ms_per_image": arm.cpu_ms_per_image / reference.cpu_ms_per_image,
+        "peak_rss": arm.peak_rss_mb / reference.peak_rss_mb,
+    }
+
+
+def ratio_table(title: str, rows: dict[str, dict[str, float]]) -> list[str]:
+    lines = ["", title, "", "| arm | images/s | wire bytes/image | CPU/image | peak RSS |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, ratio in rows.items():
+        lines.append(f"| {name} | {ratio['images_per_second']:.2f} | {ratio['wire_bytes_per_image']:.3f} "
+                     f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
-    settings, arms, ratios = result["settings"], result["arms"], result["ratios_to_naive"]
+    settings, arms, ratios_to_naive = result["settings"], result["arms"], result["ratios_to_naive"]
     cores = settings["cores"]
     lines = [
         "# Benchmark result", "",
@@ -297,17 +300,10 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {arm['wire_bytes_per_image']:.0f} | {arm['cpu_ms_per_image']:.2f} | {arm['peak_rss_mb']:.0f} "
             f"| {arm['requests']} |"
         )
-    lines += ["", "Ratios to the naive baseline (same run):", "",
-              "| arm | images/s | wire bytes/image | CPU/image | peak RSS |", "| --- | ---: | ---: | ---: | ---: |"]
-    for name, ratio in ratios.items():
-        lines.append(f"| {name} | {ratio['images_per_second']:.2f} | {ratio['wire_bytes_per_image']:.3f} "
-                     f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
+    lines += ratio_table("Ratios to the naive baseline (same run):", ratios_to_naive)
     if result["over_baseline_checkout"]:
-        lines += ["", "This checkout over the baseline checkout's crawler (`--baseline`, same run):", "",
-                  "| arm | images/s | wire bytes/image | CPU/image | peak RSS |", "| --- | ---: | ---: | ---: | ---: |"]
-        for name, ratio in result["over_baseline_checkout"].items():
-            lines.append(f"| {name} | {ratio['images_per_second']:.2f} | {ratio['wire_bytes_per_image']:.3f} "
-                         f"| {ratio['cpu_ms_per_image']:.2f} | {ratio['peak_rss']:.2f} |")
+        lines += ratio_table("This checkout over the baseline checkout's crawler (`--baseline`, same run):",
+                             result["over_baseline_checkout"])
     lines += [
         "",
         f"- latency bound (concurrency / RTT): {result['latency_bound_images_per_second']:.0f} images/s; the "
